@@ -1,0 +1,96 @@
+"""Channel Suite infrastructure shared by every service: no business concept lives here."""
+
+from ._app import BackgroundTask, Subscription, create_service_app
+from ._auth import (
+    SCOPES,
+    JWTVerifier,
+    Principal,
+    bound_partner_filter,
+    ensure_partner_visible,
+    issue_token,
+    require_scopes,
+)
+from ._bus import STREAMS, ConsumerSpec, EventBus
+from ._concurrency import check_if_match, etag_for
+from ._consumer import EventHandler, claim_event
+from ._db import SQLModelSession, UTCDateTime, create_engine, create_sessionmaker, utcnow
+from ._errors import (
+    PROBLEM_CONTENT_TYPE,
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    Problem,
+    RateLimitedError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    ValidationFailedError,
+    install_error_handlers,
+    problem_response,
+    problem_responses,
+)
+from ._events import ReceivedEvent, build_headers, encode_data
+from ._outbox import OutboxRelay, add_event
+from ._pagination import MAX_PAGE_SIZE, Page, PageParams, decode_cursor, encode_cursor
+from ._routing import IDEMPOTENCY_HEADER, ServiceRoute, SessionDep, current_session
+from ._settings import BaseServiceSettings
+from ._tables import DeadLetter, IdempotencyRecord, InboxEntry, OutboxMessage
+
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "MAX_PAGE_SIZE",
+    "PROBLEM_CONTENT_TYPE",
+    "SCOPES",
+    "STREAMS",
+    "BackgroundTask",
+    "BaseServiceSettings",
+    "ConflictError",
+    "ConsumerSpec",
+    "DeadLetter",
+    "DomainError",
+    "EventBus",
+    "EventHandler",
+    "ForbiddenError",
+    "IdempotencyRecord",
+    "InboxEntry",
+    "JWTVerifier",
+    "NotFoundError",
+    "OutboxMessage",
+    "OutboxRelay",
+    "Page",
+    "PageParams",
+    "PreconditionFailedError",
+    "Principal",
+    "Problem",
+    "RateLimitedError",
+    "ReceivedEvent",
+    "SQLModelSession",
+    "ServiceRoute",
+    "ServiceUnavailableError",
+    "SessionDep",
+    "Subscription",
+    "UTCDateTime",
+    "UnauthorizedError",
+    "ValidationFailedError",
+    "add_event",
+    "bound_partner_filter",
+    "build_headers",
+    "check_if_match",
+    "claim_event",
+    "create_engine",
+    "create_service_app",
+    "create_sessionmaker",
+    "current_session",
+    "decode_cursor",
+    "encode_cursor",
+    "encode_data",
+    "ensure_partner_visible",
+    "etag_for",
+    "install_error_handlers",
+    "issue_token",
+    "problem_response",
+    "problem_responses",
+    "require_scopes",
+    "utcnow",
+]

@@ -1,0 +1,144 @@
+"""The application factory every service builds on: errors, guards, metrics, logs, health,
+database, NATS, outbox relay and consumers, wired the same way everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI
+
+from ._auth import JWTVerifier
+from ._bus import EventBus
+from ._consumer import EventHandler, idempotent_consumer
+from ._db import create_engine, create_sessionmaker
+from ._errors import install_error_handlers
+from ._health import ReadinessCheck, database_ready, health_router, nats_ready
+from ._limits import RequestGuardMiddleware
+from ._logging import TraceContextMiddleware, configure_logging
+from ._metrics import HttpMetricsMiddleware, metrics_router
+from ._openapi import install_openapi
+from ._outbox import OutboxRelay
+from ._settings import BaseServiceSettings
+
+__all__ = ["BackgroundTask", "Subscription", "create_service_app"]
+
+BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def _valid_request_id(value: str) -> bool:
+    """Accept callers' request ids that are safe to log and echo (not only UUIDs)."""
+    return _REQUEST_ID.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """An event handler bound to a durable consumer on a stream."""
+
+    durable: str
+    stream: str
+    subjects: tuple[str, ...]
+    handler: EventHandler
+
+
+def create_service_app(
+    settings: BaseServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    subscriptions: Sequence[Subscription] = (),
+    background: Sequence[BackgroundTask] = (),
+    streamed_paths: Mapping[str, tuple[frozenset[str], int | None]] | None = None,
+    openapi_tags: list[dict[str, str]] | None = None,
+) -> FastAPI:
+    """A FastAPI app with the suite's infrastructure around `routers`."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(
+            service=settings.service_name, level=settings.log_level, json_logs=settings.log_json
+        )
+        engine = create_engine(settings.database_url)
+        sessions = create_sessionmaker(engine)
+        bus = EventBus(
+            url=settings.nats_url,
+            name=settings.service_name,
+            connect_timeout=settings.nats_connect_timeout_seconds,
+        )
+        for sub in subscriptions:
+            bus.add_consumer(
+                idempotent_consumer(
+                    durable=sub.durable,
+                    stream=sub.stream,
+                    subjects=sub.subjects,
+                    handler=sub.handler,
+                    sessions=sessions,
+                    max_deliver=settings.consumer_max_deliver,
+                    ack_wait_seconds=settings.consumer_ack_wait_seconds,
+                    retry_base_seconds=settings.consumer_retry_base_seconds,
+                    retry_max_seconds=settings.consumer_retry_max_seconds,
+                )
+            )
+        relay = OutboxRelay(
+            sessions=sessions,
+            bus=bus,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        app.state.engine, app.state.sessions, app.state.bus = engine, sessions, bus
+        app.state.relay, app.state.shutting_down = relay, False
+        bus.start()
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks += [asyncio.create_task(task(app)) for task in background]
+        try:
+            yield
+        finally:
+            app.state.shutting_down = True
+            relay.stop()
+            for task in tasks[1:]:
+                task.cancel()
+            # Cancelling a task inside a database call can wedge the driver: let the relay
+            # finish its batch, and give every task a bounded time to end.
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+    )
+    app.state.settings = settings
+    app.state.verifier = JWTVerifier.from_settings(settings)
+    app.state.shutting_down = False
+    app.state.readiness_checks: dict[str, ReadinessCheck] = {
+        "database": database_ready,
+        "nats": nats_ready,
+    }
+    install_error_handlers(app)
+    install_openapi(app)
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        streamed_paths=streamed_paths,
+    )
+    app.add_middleware(TraceContextMiddleware)
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=_valid_request_id
+    )
+    app.add_middleware(HttpMetricsMiddleware)
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    for router in routers:
+        app.include_router(router)
+    return app

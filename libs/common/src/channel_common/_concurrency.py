@@ -1,0 +1,24 @@
+"""Optimistic concurrency over HTTP: `ETag` from a row version, `If-Match` checked (412)."""
+
+from __future__ import annotations
+
+from ._errors import PreconditionFailedError
+
+__all__ = ["check_if_match", "etag_for"]
+
+
+def etag_for(version: int) -> str:
+    """The strong ETag of a resource at `version`."""
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, *, version: int) -> None:
+    """412 unless `If-Match` is absent, `*`, or names the current version."""
+    if if_match is None:
+        return
+    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" in candidates or etag_for(version) in candidates:
+        return
+    raise PreconditionFailedError(
+        f"The resource has changed (current ETag {etag_for(version)}); reload and retry."
+    )

@@ -1,0 +1,106 @@
+"""Idempotent event consumption: inbox row + effect in one transaction, ack after commit,
+growing nack delays, and a dead-letter record after the last delivery."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import structlog
+from nats.aio.msg import Msg
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from ._bus import ConsumerSpec
+from ._db import SQLModelSession
+from ._events import ReceivedEvent
+from ._metrics import DEAD_LETTERS, EVENTS_CONSUMED, REDELIVERIES
+from ._tables import DeadLetter, InboxEntry
+
+__all__ = ["EventHandler", "claim_event", "idempotent_consumer"]
+
+log = structlog.get_logger(__name__)
+EventHandler = Callable[[SQLModelSession, ReceivedEvent], Awaitable[None]]
+
+
+async def claim_event(session: SQLModelSession, *, consumer: str, event_id: str) -> bool:
+    """Record `event_id` as applied by `consumer`; False when it already was."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        statement = postgresql.insert(InboxEntry).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(InboxEntry).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two supported databases
+        statement = insert(InboxEntry)
+    result = await session.execute(statement.values(consumer=consumer, event_id=event_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def idempotent_consumer(
+    *,
+    durable: str,
+    stream: str,
+    subjects: tuple[str, ...],
+    handler: EventHandler,
+    sessions: async_sessionmaker[SQLModelSession],
+    max_deliver: int,
+    ack_wait_seconds: float,
+    retry_base_seconds: float,
+    retry_max_seconds: float,
+) -> ConsumerSpec:
+    """A consumer that applies each event exactly once through `handler`."""
+
+    async def process(msg: Msg) -> None:
+        delivered = msg.metadata.num_delivered or 1
+        if delivered > 1:
+            REDELIVERIES.labels(durable).inc()
+        try:
+            event = ReceivedEvent.from_message(
+                nats_subject=msg.subject, headers=msg.headers, payload=msg.data
+            )
+            async with sessions() as session:
+                applied = await claim_event(session, consumer=durable, event_id=event.id)
+                if applied:
+                    await handler(session, event)
+                await session.commit()
+        except Exception as exc:
+            await _on_failure(msg, exc, delivered)
+            return
+        await msg.ack()
+        EVENTS_CONSUMED.labels(durable, "applied" if applied else "duplicate").inc()
+
+    async def _on_failure(msg: Msg, exc: Exception, delivered: int) -> None:
+        EVENTS_CONSUMED.labels(durable, "failed").inc()
+        if delivered < max_deliver:
+            delay = min(retry_base_seconds * 2 ** (delivered - 1), retry_max_seconds)
+            log.warning("event_retry", consumer=durable, subject=msg.subject,
+                        delivered=delivered, delay=delay, error=repr(exc))
+            await msg.nak(delay=delay)
+            return
+        log.error("event_dead_lettered", consumer=durable, subject=msg.subject,
+                  delivered=delivered, error=repr(exc))
+        async with sessions() as session:
+            session.add(
+                DeadLetter(
+                    consumer=durable,
+                    subject=msg.subject,
+                    event_id=(msg.headers or {}).get("ce-id"),
+                    deliveries=delivered,
+                    error=repr(exc)[:4000],
+                    headers=json.dumps(msg.headers or {}),
+                    payload=msg.data,
+                )
+            )
+            await session.commit()
+        DEAD_LETTERS.labels(durable).inc()
+        await msg.term()
+
+    return ConsumerSpec(
+        durable=durable,
+        stream=stream,
+        subjects=subjects,
+        process=process,
+        max_deliver=max_deliver,
+        ack_wait_seconds=ack_wait_seconds,
+    )

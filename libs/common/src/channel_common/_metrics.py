@@ -1,0 +1,84 @@
+"""Prometheus metrics every process exposes, and the HTTP middleware that records requests."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "DEAD_LETTERS",
+    "EVENTS_CONSUMED",
+    "EVENTS_PUBLISHED",
+    "HTTP_DURATION",
+    "OUTBOX_BACKLOG",
+    "OUTBOX_PUBLISH_FAILURES",
+    "REDELIVERIES",
+    "HttpMetricsMiddleware",
+    "metrics_router",
+]
+
+HTTP_DURATION = Histogram(
+    "http_server_request_duration_seconds",
+    "HTTP request duration by route template, method and status.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_PUBLISHED = Counter(
+    "channel_events_published_total", "Events published to JetStream.", ["type"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "channel_outbox_publish_failures_total", "Outbox relay publish attempts that failed."
+)
+OUTBOX_BACKLOG = Gauge("channel_outbox_backlog", "Outbox events not yet published.")
+EVENTS_CONSUMED = Counter(
+    "channel_events_consumed_total",
+    "Events handled by consumers, by result (applied, duplicate, failed).",
+    ["consumer", "result"],
+)
+REDELIVERIES = Counter(
+    "channel_consumer_redeliveries_total", "Messages delivered more than once.", ["consumer"]
+)
+DEAD_LETTERS = Counter(
+    "channel_consumer_dead_letters_total", "Events given up after max_deliver.", ["consumer"]
+)
+
+
+class HttpMetricsMiddleware:
+    """Times every HTTP request, labelled by route template (never the raw path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            HTTP_DURATION.labels(template, scope["method"], str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+metrics_router = APIRouter()
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

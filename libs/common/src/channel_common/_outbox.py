@@ -1,0 +1,142 @@
+"""Transactional outbox: events are rows written with the change; a relay publishes them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy import event, func, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from ._bus import EventBus
+from ._db import SQLModelSession, utcnow
+from ._events import build_headers, encode_data
+from ._metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+from ._tables import OutboxMessage
+
+__all__ = ["OutboxRelay", "add_event"]
+
+log = structlog.get_logger(__name__)
+_PENDING_FLAG = "outbox_pending"
+
+
+def add_event(
+    session: SQLModelSession,
+    *,
+    event_type: str,
+    source: str,
+    data: BaseModel | dict[str, Any],
+    subject: str | None = None,
+) -> str:
+    """Write an event into the outbox within the caller's transaction; returns its id."""
+    headers = build_headers(event_type=event_type, source=source, subject=subject)
+    session.add(
+        OutboxMessage(
+            event_id=headers["ce-id"],
+            subject=event_type,
+            headers=json.dumps(headers),
+            payload=encode_data(data),
+        )
+    )
+    session.info[_PENDING_FLAG] = True
+    return headers["ce-id"]
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order, then marks them sent; waits out broker outages."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[SQLModelSession],
+        bus: EventBus,
+        batch_size: int,
+        poll_seconds: float,
+    ) -> None:
+        self._sessions = sessions
+        self._bus = bus
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        sync_class = sessions.kw.get("sync_session_class")
+        if sync_class is not None:
+            event.listen(sync_class, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_PENDING_FLAG, False):
+            self._wakeup.set()
+
+    def wake(self) -> None:
+        """Look for new events now instead of at the next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Finish the current batch and return from `run`."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Relay until stopped."""
+        while not self._stopping:
+            try:
+                sent = await self.publish_pending()
+            except Exception as exc:
+                OUTBOX_PUBLISH_FAILURES.inc()
+                log.warning("outbox_relay_failed", error=str(exc))
+                sent = 0
+            if sent < self._batch_size and not self._stopping:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent events; returns how many were sent."""
+        if not self._bus.connected:
+            await self._update_backlog()
+            return 0
+        async with self._sessions() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxMessage.seq)  # type: ignore[arg-type]
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            sent: list[int] = []
+            try:
+                for row in rows:
+                    await self._bus.publish(row.subject, row.payload, json.loads(row.headers))
+                    EVENTS_PUBLISHED.labels(row.subject).inc()
+                    assert row.seq is not None
+                    sent.append(row.seq)
+            finally:
+                if sent:
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.seq.in_(sent))  # type: ignore[union-attr]
+                        .values(sent_at=utcnow())
+                    )
+                await session.commit()
+        await self._update_backlog()
+        return len(sent)
+
+    async def _update_backlog(self) -> None:
+        async with self._sessions() as session:
+            count = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.sent_at.is_(None))  # type: ignore[union-attr]
+                )
+            ).one()
+        OUTBOX_BACKLOG.set(count)

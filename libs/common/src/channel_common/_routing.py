@@ -1,0 +1,108 @@
+"""The route class every service router uses: one session per request, committed before the
+response leaves, and `Idempotency-Key` handling for POSTs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.responses import Response
+
+from ._auth import JWTVerifier
+from ._db import SQLModelSession
+from ._errors import DomainError, UnauthorizedError, ValidationFailedError, problem_response
+from ._idempotency import claim_key, complete_claim, release_claim, request_hash
+from ._settings import BaseServiceSettings
+
+__all__ = ["IDEMPOTENCY_HEADER", "ServiceRoute", "SessionDep", "current_session"]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_MAX_KEY_LENGTH = 200
+
+
+def current_session(request: Request) -> SQLModelSession:
+    """The request's session (opened and committed by `ServiceRoute`)."""
+    session: SQLModelSession = request.state.session
+    return session
+
+
+SessionDep = Annotated[SQLModelSession, Depends(current_session)]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class ServiceRoute(APIRoute):
+    """Opens the session, commits it when the endpoint succeeds, before the response is sent."""
+
+    def get_route_handler(self) -> Handler:
+        """Wrap FastAPI's handler with the unit of work and idempotency."""
+        handler = super().get_route_handler()
+
+        async def unit_of_work(request: Request) -> Response:
+            key = request.headers.get(IDEMPOTENCY_HEADER)
+            if request.method == "POST" and key is not None:
+                try:
+                    return await _idempotent(request, key, handler)
+                except DomainError as exc:
+                    return problem_response(
+                        exc.status, exc.detail, code=exc.code, headers=exc.headers or None,
+                        **exc.extra,
+                    )
+            return await _in_session(request, handler)
+
+        return unit_of_work
+
+
+async def _in_session(request: Request, handler: Handler, claim: Any = None) -> Response:
+    async with request.app.state.sessions() as session:
+        request.state.session = session
+        response = await handler(request)
+        if response.status_code < 400:
+            if claim is not None:
+                await complete_claim(session, claim=claim, response=response)
+            await session.commit()
+        return response
+
+
+async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
+    if not 0 < len(key) <= _MAX_KEY_LENGTH:
+        raise ValidationFailedError(
+            "Idempotency-Key must be 1 to 200 characters.",
+            errors=[{"loc": ["header", IDEMPOTENCY_HEADER], "msg": "1 to 200 characters"}],
+        )
+    principal = _principal_key(request)
+    if principal is None:  # the endpoint's own auth answers 401
+        return await _in_session(request, handler)
+    settings: BaseServiceSettings = request.app.state.settings
+    body = await request.body()
+    claimed = await claim_key(
+        request.app.state.sessions,
+        principal=principal,
+        key=key,
+        fingerprint=request_hash(request.method, request.url.path, request.url.query, body),
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        lock=timedelta(seconds=settings.idempotency_lock_seconds),
+    )
+    if isinstance(claimed, Response):
+        return claimed
+    try:
+        response = await _in_session(request, handler, claimed)
+    except BaseException:
+        await release_claim(request.app.state.sessions, claim=claimed)
+        raise
+    if response.status_code >= 400:
+        await release_claim(request.app.state.sessions, claim=claimed)
+    return response
+
+
+def _principal_key(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    verifier: JWTVerifier = request.app.state.verifier
+    try:
+        return verifier.verify(token).key
+    except UnauthorizedError:
+        return None

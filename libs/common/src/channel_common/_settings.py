@@ -1,0 +1,39 @@
+"""Settings shared by every process; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["BaseServiceSettings"]
+
+
+class BaseServiceSettings(BaseSettings):
+    """Infrastructure settings; a subclass sets `env_prefix` (e.g. `PARTNER_`) and defaults."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    database_url: str = "sqlite+aiosqlite:///.run/service.db"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_connect_timeout_seconds: float = 2.0
+
+    jwt_key: SecretStr
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "channel-suite"
+    jwt_audience: str = "channel-suite"
+    jwt_leeway_seconds: int = 5
+
+    max_body_bytes: int = 2 * 1024 * 1024
+    idempotency_ttl_hours: int = 24
+    idempotency_lock_seconds: int = 60
+
+    outbox_poll_seconds: float = 1.0
+    outbox_batch_size: int = 200
+    consumer_max_deliver: int = 5
+    consumer_ack_wait_seconds: float = 30.0
+    consumer_retry_base_seconds: float = 0.5
+    consumer_retry_max_seconds: float = 30.0
+
+    log_level: str = "INFO"
+    log_json: bool = True

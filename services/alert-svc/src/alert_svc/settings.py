@@ -1,0 +1,16 @@
+"""alert-svc settings (env prefix `ALERT_`)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from channel_common import BaseServiceSettings
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseServiceSettings):
+    """Settings of alert-svc."""
+
+    model_config = SettingsConfigDict(env_prefix="ALERT_", extra="ignore", frozen=True)
+
+    service_name: str = "alert-svc"
+    database_url: str = "sqlite+aiosqlite:///.run/alert.db"

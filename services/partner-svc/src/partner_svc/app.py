@@ -1,0 +1,20 @@
+"""partner-svc application factory."""
+
+from fastapi import FastAPI
+
+from channel_common import create_service_app
+
+from .settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the partner-svc app (settings from the environment when not given)."""
+    settings = settings or Settings()  # type: ignore[call-arg]
+    return create_service_app(
+        settings,
+        title="Channel Suite partner-svc",
+        description="The partner register: partners, tiers, lifecycle, territories, hierarchy and a hash-chained history.",
+        routers=[],
+    )
