@@ -3,34 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
-
 from channel_common import DeadLetter, IdempotencyRecord, InboxEntry, OutboxMessage, create_engine
 from channel_common.testing import TEST_JWT_KEY, NatsServer, fresh_database_url
+from sqlmodel import SQLModel
 
 from .widgets import Tally, Widget, WidgetSettings
 
-TABLES = [t.__table__ for t in (Widget, Tally, OutboxMessage, InboxEntry, DeadLetter,
-                                 IdempotencyRecord)]
+TABLES = [
+    t.__table__ for t in (Widget, Tally, OutboxMessage, InboxEntry, DeadLetter, IdempotencyRecord)
+]
 
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh database holding the widgets and infrastructure tables."""
     for url in fresh_database_url(None, tmp_path):
-        engine = create_engine(url)
-
-        async def create() -> None:
-            async with engine.begin() as connection:
-                await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
-            await engine.dispose()
-
-        asyncio.run(create())
+        asyncio.run(_create_tables(url))
         yield url
+
+
+async def _create_tables(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.create_all, tables=TABLES)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import time
 
 import jwt
 import pytest
-
 from channel_common.testing import TEST_JWT_KEY, app_client, bearer
 
 from .widgets import WidgetSettings, create_widgets_app
@@ -30,8 +29,9 @@ class TestErrors:
     async def test_malformed_json_is_400(self, settings: WidgetSettings) -> None:
         async with app_client(create_widgets_app(settings)) as client:
             response = await client.post(
-                "/api/v1/widgets", content=b'{"name": ', headers={
-                    **bearer(settings, WRITE), "content-type": "application/json"},
+                "/api/v1/widgets",
+                content=b'{"name": ',
+                headers={**bearer(settings, WRITE), "content-type": "application/json"},
             )
         assert_problem(response, 400)
 
@@ -59,7 +59,8 @@ class TestErrors:
 
         async with app_client(create_widgets_app(settings)) as client:
             response = await client.post(
-                "/api/v1/widgets", content=chunks(),
+                "/api/v1/widgets",
+                content=chunks(),
                 headers={**bearer(settings, WRITE), "content-type": "application/json"},
             )
         assert_problem(response, 413)
@@ -67,7 +68,8 @@ class TestErrors:
     async def test_wrong_content_type_is_415(self, settings: WidgetSettings) -> None:
         async with app_client(create_widgets_app(settings)) as client:
             response = await client.post(
-                "/api/v1/widgets", content=b"name=a",
+                "/api/v1/widgets",
+                content=b"name=a",
                 headers={**bearer(settings, WRITE), "content-type": "text/plain"},
             )
         assert_problem(response, 415)
@@ -87,8 +89,13 @@ class TestErrors:
 
 class TestAuth:
     def token(self, settings: WidgetSettings, **overrides: object) -> dict[str, str]:
-        claims = {"sub": "u", "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-                  "exp": int(time.time()) + 60, "scope": "partners:read"}
+        claims = {
+            "sub": "u",
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "exp": int(time.time()) + 60,
+            "scope": "partners:read",
+        }
         claims.update(overrides)
         key = str(overrides.pop("_key", TEST_JWT_KEY))
         claims.pop("_key", None)
@@ -105,9 +112,20 @@ class TestAuth:
             "expired": self.token(settings, exp=int(time.time()) - 60),
             "wrong_audience": self.token(settings, aud="someone-else"),
             "wrong_issuer": self.token(settings, iss="someone-else"),
-            "alg_none": {"Authorization": "Bearer " + jwt.encode(
-                {"sub": "u", "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-                 "exp": int(time.time()) + 60, "scope": "admin"}, None, algorithm="none")},
+            "alg_none": {
+                "Authorization": "Bearer "
+                + jwt.encode(
+                    {
+                        "sub": "u",
+                        "iss": settings.jwt_issuer,
+                        "aud": settings.jwt_audience,
+                        "exp": int(time.time()) + 60,
+                        "scope": "admin",
+                    },
+                    None,
+                    algorithm="none",
+                )
+            },
         }[case]
         async with app_client(create_widgets_app(settings)) as client:
             response = await client.get("/api/v1/widgets", headers=headers)
@@ -151,17 +169,25 @@ class TestIdempotency:
 
     async def test_keys_are_scoped_per_principal(self, settings: WidgetSettings) -> None:
         async with app_client(create_widgets_app(settings)) as client:
-            one = await client.post("/api/v1/widgets", json={"name": "a"}, headers={
-                **bearer(settings, WRITE, subject="one"), "Idempotency-Key": "k"})
-            two = await client.post("/api/v1/widgets", json={"name": "a"}, headers={
-                **bearer(settings, WRITE, subject="two"), "Idempotency-Key": "k"})
+            one = await client.post(
+                "/api/v1/widgets",
+                json={"name": "a"},
+                headers={**bearer(settings, WRITE, subject="one"), "Idempotency-Key": "k"},
+            )
+            two = await client.post(
+                "/api/v1/widgets",
+                json={"name": "a"},
+                headers={**bearer(settings, WRITE, subject="two"), "Idempotency-Key": "k"},
+            )
         assert one.status_code == 201
         assert_problem(two, 409)  # not a replay: a second create of the same name
 
     async def test_failed_request_frees_the_key(self, settings: WidgetSettings) -> None:
         headers = {**bearer(settings, WRITE), "Idempotency-Key": "k-3"}
         async with app_client(create_widgets_app(settings)) as client:
-            await client.post("/api/v1/widgets", json={"name": "taken"}, headers=bearer(settings, WRITE))
+            await client.post(
+                "/api/v1/widgets", json={"name": "taken"}, headers=bearer(settings, WRITE)
+            )
             failed = await client.post("/api/v1/widgets", json={"name": "taken"}, headers=headers)
             retried = await client.post("/api/v1/widgets", json={"name": "taken"}, headers=headers)
         assert_problem(failed, 409)
@@ -171,10 +197,12 @@ class TestIdempotency:
     async def test_concurrent_duplicates_apply_once(self, settings: WidgetSettings) -> None:
         headers = {**bearer(settings, WRITE), "Idempotency-Key": "k-4"}
         async with app_client(create_widgets_app(settings)) as client:
-            responses = await asyncio.gather(*[
-                client.post("/api/v1/widgets", json={"name": "same"}, headers=headers)
-                for _ in range(10)
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.post("/api/v1/widgets", json={"name": "same"}, headers=headers)
+                    for _ in range(10)
+                ]
+            )
             listed = await client.get("/api/v1/widgets", headers=headers)
         statuses = sorted(r.status_code for r in responses)
         assert set(statuses) <= {201, 409}
@@ -187,11 +215,15 @@ class TestConcurrency:
     async def test_stale_if_match_is_412(self, settings: WidgetSettings) -> None:
         headers = bearer(settings, WRITE)
         async with app_client(create_widgets_app(settings)) as client:
-            created = (await client.post("/api/v1/widgets", json={"name": "a"}, headers=headers)).json()
+            created = (
+                await client.post("/api/v1/widgets", json={"name": "a"}, headers=headers)
+            ).json()
             url = f"/api/v1/widgets/{created['id']}"
             etag = (await client.get(url, headers=headers)).headers["etag"]
             ok = await client.patch(url, json={"name": "b"}, headers={**headers, "If-Match": etag})
-            stale = await client.patch(url, json={"name": "c"}, headers={**headers, "If-Match": etag})
+            stale = await client.patch(
+                url, json={"name": "c"}, headers={**headers, "If-Match": etag}
+            )
             final = await client.get(url, headers=headers)
         assert ok.status_code == 200 and ok.headers["etag"] != etag
         assert_problem(stale, 412)
@@ -226,7 +258,9 @@ class TestObservability:
     async def test_metrics_label_by_route_template(self, settings: WidgetSettings) -> None:
         headers = bearer(settings, WRITE)
         async with app_client(create_widgets_app(settings)) as client:
-            await client.get("/api/v1/widgets/7d7f1a9c-2a40-4a9e-9a76-1f1c4b7a1e11", headers=headers)
+            await client.get(
+                "/api/v1/widgets/7d7f1a9c-2a40-4a9e-9a76-1f1c4b7a1e11", headers=headers
+            )
             text = (await client.get("/metrics")).text
         assert 'route="/api/v1/widgets/{widget_id}"' in text
         assert "7d7f1a9c" not in text

@@ -5,11 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Response, status
-from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel, select
-
 from channel_common import (
     BaseServiceSettings,
     ConflictError,
@@ -31,6 +26,10 @@ from channel_common import (
     problem_responses,
     require_scopes,
 )
+from fastapi import APIRouter, Depends, FastAPI, Header, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel, select
 
 SOURCE = "urn:channel-suite:widgets-test"
 WIDGET_CREATED = "partner.widget.created.v1"
@@ -81,8 +80,12 @@ async def create_widget(data: WidgetCreate, session: SessionDep, _: Writer) -> W
         raise ConflictError(f"A widget named {data.name!r} exists.")
     widget = Widget(name=data.name)
     session.add(widget)
-    add_event(session, event_type=WIDGET_CREATED, source=SOURCE,
-              data={"id": str(widget.id), "name": widget.name})
+    add_event(
+        session,
+        event_type=WIDGET_CREATED,
+        source=SOURCE,
+        data={"id": str(widget.id), "name": widget.name},
+    )
     if data.name == "explode-after-event":
         raise RuntimeError("boom after the event was written")
     await session.flush()
@@ -160,7 +163,11 @@ def create_widgets_app(settings: WidgetSettings) -> FastAPI:
         description="test app",
         routers=[router],
         subscriptions=[
-            Subscription(durable="widgets-tally", stream="PARTNER",
-                         subjects=("partner.widget.>",), handler=count_widget)
+            Subscription(
+                durable="widgets-tally",
+                stream="PARTNER",
+                subjects=("partner.widget.>",),
+                handler=count_widget,
+            )
         ],
     )

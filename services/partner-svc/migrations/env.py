@@ -1,9 +1,8 @@
 """Alembic environment of partner-svc: its own version table."""
 
-from sqlmodel import SQLModel
-
 import channel_common  # noqa: F401  (registers the infrastructure tables)
 from channel_common.migrations import run_migrations
+from sqlmodel import SQLModel
 
 run_migrations(
     target_metadata=SQLModel.metadata,

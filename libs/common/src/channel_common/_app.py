@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
@@ -27,7 +28,7 @@ from ._settings import BaseServiceSettings
 
 __all__ = ["BackgroundTask", "Subscription", "create_service_app"]
 
-BackgroundTask = Callable[[FastAPI], Awaitable[None]]
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -121,10 +122,8 @@ def create_service_app(
     app.state.settings = settings
     app.state.verifier = JWTVerifier.from_settings(settings)
     app.state.shutting_down = False
-    app.state.readiness_checks: dict[str, ReadinessCheck] = {
-        "database": database_ready,
-        "nats": nats_ready,
-    }
+    checks: dict[str, ReadinessCheck] = {"database": database_ready, "nats": nats_ready}
+    app.state.readiness_checks = checks
     install_error_handlers(app)
     install_openapi(app)
     app.add_middleware(

@@ -62,7 +62,9 @@ class Principal:
 class JWTVerifier:
     """Verifies signature, `exp`, `iss` and `aud` with one pinned algorithm."""
 
-    def __init__(self, *, key: str, algorithm: str, issuer: str, audience: str, leeway: int) -> None:
+    def __init__(
+        self, *, key: str, algorithm: str, issuer: str, audience: str, leeway: int
+    ) -> None:
         self._key = key
         self._algorithm = algorithm
         self._issuer = issuer

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from nats.aio.msg import Msg
-from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 from ._bus import ConsumerSpec
 from ._db import SQLModelSession
@@ -27,12 +27,11 @@ EventHandler = Callable[[SQLModelSession, ReceivedEvent], Awaitable[None]]
 async def claim_event(session: SQLModelSession, *, consumer: str, event_id: str) -> bool:
     """Record `event_id` as applied by `consumer`; False when it already was."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    if dialect == "postgresql":
-        statement = postgresql.insert(InboxEntry).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(InboxEntry).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases
-        statement = insert(InboxEntry)
+    statement: Insert = (
+        postgresql.insert(InboxEntry).on_conflict_do_nothing()
+        if dialect == "postgresql"
+        else sqlite.insert(InboxEntry).on_conflict_do_nothing()
+    )
     result = await session.execute(statement.values(consumer=consumer, event_id=event_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -74,12 +73,23 @@ def idempotent_consumer(
         EVENTS_CONSUMED.labels(durable, "failed").inc()
         if delivered < max_deliver:
             delay = min(retry_base_seconds * 2 ** (delivered - 1), retry_max_seconds)
-            log.warning("event_retry", consumer=durable, subject=msg.subject,
-                        delivered=delivered, delay=delay, error=repr(exc))
+            log.warning(
+                "event_retry",
+                consumer=durable,
+                subject=msg.subject,
+                delivered=delivered,
+                delay=delay,
+                error=repr(exc),
+            )
             await msg.nak(delay=delay)
             return
-        log.error("event_dead_lettered", consumer=durable, subject=msg.subject,
-                  delivered=delivered, error=repr(exc))
+        log.error(
+            "event_dead_lettered",
+            consumer=durable,
+            subject=msg.subject,
+            delivered=delivered,
+            error=repr(exc),
+        )
         async with sessions() as session:
             session.add(
                 DeadLetter(

@@ -168,8 +168,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
-         "msg": e.get("msg", ""), "type": e.get("type")}
+        {
+            "loc": [str(p) if not isinstance(p, int) else p for p in e.get("loc", ())],
+            "msg": e.get("msg", ""),
+            "type": e.get("type"),
+        }
         for e in exc.errors()
     ]
 
@@ -184,7 +187,7 @@ async def _on_domain_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem_response(exc.status_code, detail, headers=exc.headers)
+    return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:

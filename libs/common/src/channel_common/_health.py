@@ -24,7 +24,7 @@ async def livez() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: every dependency answers and the process is not shutting down."""
     state = request.app.state
-    checks: dict[str, bool] = {"shutting_down": not state.shutting_down}
+    checks: dict[str, bool] = {"running": not state.shutting_down}
     for name, check in state.readiness_checks.items():
         try:
             checks[name] = await check(request)

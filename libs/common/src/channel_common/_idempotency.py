@@ -60,7 +60,9 @@ async def claim_key(
             if record is None:
                 session.add(
                     IdempotencyRecord(
-                        principal=principal, key=key, request_hash=fingerprint,
+                        principal=principal,
+                        key=key,
+                        request_hash=fingerprint,
                         locked_until=now + lock,
                     )
                 )
@@ -72,7 +74,9 @@ async def claim_key(
             if record.request_hash != fingerprint:
                 raise ValidationFailedError(
                     "This Idempotency-Key was used with a different request.",
-                    errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}],
+                    errors=[
+                        {"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}
+                    ],
                 )
             if record.status_code is not None:
                 return _replay(record)
@@ -88,8 +92,9 @@ async def claim_key(
 def _replay(record: IdempotencyRecord) -> Response:
     headers = json.loads(record.headers or "{}")
     headers[REPLAY_HEADER] = "true"
-    return Response(content=record.body or b"", status_code=record.status_code or 200,
-                    headers=headers)
+    return Response(
+        content=record.body or b"", status_code=record.status_code or 200, headers=headers
+    )
 
 
 async def complete_claim(
@@ -103,8 +108,12 @@ async def complete_claim(
             IdempotencyRecord.principal == claim.principal,  # type: ignore[arg-type]
             IdempotencyRecord.key == claim.key,  # type: ignore[arg-type]
         )
-        .values(status_code=response.status_code, headers=json.dumps(headers),
-                body=bytes(response.body), locked_until=None)
+        .values(
+            status_code=response.status_code,
+            headers=json.dumps(headers),
+            body=bytes(response.body),
+            locked_until=None,
+        )
     )
 
 

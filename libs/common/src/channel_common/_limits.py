@@ -79,6 +79,8 @@ class RequestGuardMiddleware:
 def _accepts(types: frozenset[str], media_type: str) -> bool:
     if media_type in types:
         return True
-    return "application/json" in types and media_type.startswith("application/") and (
-        media_type.endswith("+json")
+    return (
+        "application/json" in types
+        and media_type.startswith("application/")
+        and (media_type.endswith("+json"))
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 from asgi_correlation_id.context import correlation_id
@@ -12,11 +14,23 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 __all__ = ["TraceContextMiddleware", "configure_logging"]
 
 
-def _add_request_id(_logger: object, _method: str, event: dict[str, object]) -> dict[str, object]:
+def _add_request_id(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     request_id = correlation_id.get()
     if request_id:
         event.setdefault("request_id", request_id)
     return event
+
+
+def _add_service(service: str) -> structlog.types.Processor:
+    def add(
+        _logger: Any, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event.setdefault("service", service)
+        return event
+
+    return add
 
 
 def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = True) -> None:
@@ -26,7 +40,7 @@ def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = Tr
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
-        lambda _l, _m, e: {**e, "service": service},
+        _add_service(service),
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
@@ -39,9 +53,10 @@ def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = Tr
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer
-        ], foreign_pre_chain=shared)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=shared,
+        )
     )
     root = logging.getLogger()
     root.handlers = [handler]

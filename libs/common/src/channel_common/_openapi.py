@@ -38,11 +38,12 @@ def _normalise(path: str, operation: dict[str, Any]) -> None:
         implied.add(404)
     if operation.get("parameters"):
         implied.add(422)
-    for status in implied:
-        responses.setdefault(str(status), {"description": _DESCRIPTIONS[status]})
+    for code in implied:
+        responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
-            responses[status] = _problem(response.get("description") or _DESCRIPTIONS.get(int(status), "Error"))
+            description = response.get("description") or _DESCRIPTIONS.get(int(status), "Error")
+            responses[status] = _problem(description)
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -47,7 +47,10 @@ class ServiceRoute(APIRoute):
                     return await _idempotent(request, key, handler)
                 except DomainError as exc:
                     return problem_response(
-                        exc.status, exc.detail, code=exc.code, headers=exc.headers or None,
+                        exc.status,
+                        exc.detail,
+                        code=exc.code,
+                        headers=exc.headers or None,
                         **exc.extra,
                     )
             return await _in_session(request, handler)

@@ -31,8 +31,8 @@ from ._settings import BaseServiceSettings
 from .migrations import upgrade_database
 
 __all__ = [
-    "NatsServer",
     "TEST_JWT_KEY",
+    "NatsServer",
     "app_client",
     "bearer",
     "free_port",
@@ -72,14 +72,25 @@ class NatsServer:
     def start(self) -> None:
         """Start (or restart) on the same port and store; waits until it accepts connections."""
         self.process = subprocess.Popen(  # noqa: S603
-            [_nats_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-             "-sd", str(self.store)],
+            [
+                _nats_binary(),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-js",
+                "-sd",
+                str(self.store),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
                 return
             time.sleep(0.05)
         raise RuntimeError("nats-server did not start")
@@ -122,7 +133,8 @@ def fresh_database_url(alembic_ini: Path | str | None, tmp_dir: Path) -> Iterato
         yield url
     finally:
         _run_admin_sql(
-            admin.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            admin.render_as_string(hide_password=False),
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
         )
 
 

@@ -1,8 +1,7 @@
 """alert-svc application factory."""
 
-from fastapi import FastAPI
-
 from channel_common import create_service_app
+from fastapi import FastAPI
 
 from .settings import Settings
 
@@ -11,7 +10,7 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the alert-svc app (settings from the environment when not given)."""
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     return create_service_app(
         settings,
         title="Channel Suite alert-svc",

@@ -1,8 +1,7 @@
 """alert-svc settings (env prefix `ALERT_`)."""
 
-from pydantic_settings import SettingsConfigDict
-
 from channel_common import BaseServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 __all__ = ["Settings"]
 

@@ -1,8 +1,7 @@
 """partner-svc application factory."""
 
-from fastapi import FastAPI
-
 from channel_common import create_service_app
+from fastapi import FastAPI
 
 from .settings import Settings
 
@@ -11,10 +10,13 @@ __all__ = ["create_app"]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the partner-svc app (settings from the environment when not given)."""
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     return create_service_app(
         settings,
         title="Channel Suite partner-svc",
-        description="The partner register: partners, tiers, lifecycle, territories, hierarchy and a hash-chained history.",
+        description=(
+            "The partner register: partners, tiers, lifecycle, territories, hierarchy "
+            "and a hash-chained history."
+        ),
         routers=[],
     )

@@ -1,8 +1,7 @@
 """partner-svc settings (env prefix `PARTNER_`)."""
 
-from pydantic_settings import SettingsConfigDict
-
 from channel_common import BaseServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 __all__ = ["Settings"]
 

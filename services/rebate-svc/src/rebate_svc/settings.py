@@ -1,8 +1,7 @@
 """rebate-svc settings (env prefix `REBATE_`)."""
 
-from pydantic_settings import SettingsConfigDict
-
 from channel_common import BaseServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 __all__ = ["Settings"]
 

@@ -1,0 +1,253 @@
+"""Events through real NATS JetStream: transactional outbox, relay across a broker outage,
+idempotent consumers and dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from channel_common import (
+    DeadLetter,
+    EventBus,
+    OutboxMessage,
+    build_headers,
+    create_engine,
+    create_sessionmaker,
+)
+from channel_common.testing import NatsServer, app_client, bearer
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlmodel import select
+
+from .widgets import SOURCE, WIDGET_CREATED, Tally, Widget, WidgetSettings, create_widgets_app
+
+WRITE = ["partners:write", "partners:read"]
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own, so it can be stopped and restarted."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def streams(broker: NatsServer) -> None:
+    """The suite's streams declared on the broker, as any service does at start."""
+    bus = EventBus(url=broker.url, name="test")
+    bus.start()
+    assert await bus.wait_ready(10)
+    await bus.close()
+
+
+@pytest.fixture
+def app_settings(settings: WidgetSettings, broker: NatsServer) -> WidgetSettings:
+    return settings.model_copy(update={"nats_url": broker.url})
+
+
+@pytest.fixture
+async def rows(app_settings: WidgetSettings) -> AsyncIterator[Callable[[type], Awaitable[list]]]:
+    """Read all rows of a table straight from the service's database."""
+    engine = create_engine(app_settings.database_url)
+    sessions = create_sessionmaker(engine)
+
+    async def read(model: type) -> list:  # type: ignore[type-arg]
+        async with sessions() as session:
+            return list((await session.exec(select(model))).all())
+
+    yield read
+    await engine.dispose()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Wait until `check()` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def stream_messages(url: str, subject: str, expected: int) -> list:  # type: ignore[type-arg]
+    """Every message on `subject` in its stream (an ephemeral consumer from the start)."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        messages: list = []  # type: ignore[type-arg]
+        for _ in range(20):
+            try:
+                messages += await sub.fetch(batch=100, timeout=0.5)
+            except TimeoutError:
+                pass
+            if len(messages) >= expected:
+                break
+        return messages
+    finally:
+        await nc.close()
+
+
+async def publish_raw(url: str, *, name: str, event_id: str, msg_id: str | None = None) -> None:
+    """Publish a widget event as another service would (optionally with its own Nats-Msg-Id)."""
+    nc = await nats.connect(url)
+    try:
+        headers = build_headers(event_type=WIDGET_CREATED, source=SOURCE, event_id=event_id)
+        if msg_id is not None:
+            headers["Nats-Msg-Id"] = msg_id
+        await nc.jetstream().publish(
+            WIDGET_CREATED, json.dumps({"name": name}).encode(), headers=headers
+        )
+    finally:
+        await nc.close()
+
+
+class TestTransactionalOutbox:
+    async def test_change_and_event_commit_together(
+        self, app_settings: WidgetSettings, rows: Callable[[type], Awaitable[list]]
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            response = await client.post(
+                "/api/v1/widgets", json={"name": "a"}, headers=bearer(app_settings, WRITE)
+            )
+        assert response.status_code == 201
+        (outbox,) = await rows(OutboxMessage)
+        assert outbox.subject == WIDGET_CREATED
+        assert json.loads(outbox.payload)["id"] == response.json()["id"]
+        assert [w.name for w in await rows(Widget)] == ["a"]
+
+    async def test_failed_change_leaves_no_event(
+        self, app_settings: WidgetSettings, rows: Callable[[type], Awaitable[list]]
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            response = await client.post(
+                "/api/v1/widgets",
+                json={"name": "explode-after-event"},
+                headers=bearer(app_settings, WRITE),
+            )
+        assert response.status_code == 500
+        assert "boom" not in response.text
+        assert await rows(OutboxMessage) == []
+        assert await rows(Widget) == []
+
+
+class TestRelay:
+    async def test_publishes_once_with_cloudevents_headers(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            created = await client.post(
+                "/api/v1/widgets", json={"name": "a"}, headers=bearer(app_settings, WRITE)
+            )
+
+            async def sent() -> bool:
+                return all(row.sent_at is not None for row in await rows(OutboxMessage))
+
+            await eventually(sent)
+        (message,) = await stream_messages(broker.url, WIDGET_CREATED, expected=1)
+        (outbox,) = await rows(OutboxMessage)
+        headers = message.headers
+        assert headers["ce-specversion"] == "1.0"
+        assert headers["ce-type"] == WIDGET_CREATED
+        assert headers["ce-source"] == SOURCE
+        assert headers["ce-id"] == headers["Nats-Msg-Id"] == outbox.event_id
+        assert headers["ce-time"].endswith("Z")
+        assert json.loads(message.data)["id"] == created.json()["id"]
+
+    async def test_events_wait_while_nats_is_down(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            await eventually(lambda: _ready(client))
+            broker.stop()
+            await eventually(lambda: _unready(client))
+            response = await client.post(
+                "/api/v1/widgets", json={"name": "while-down"}, headers=bearer(app_settings, WRITE)
+            )
+            assert response.status_code == 201
+            await asyncio.sleep(0.5)
+            (waiting,) = await rows(OutboxMessage)
+            assert waiting.sent_at is None
+            broker.start()
+
+            async def sent() -> bool:
+                return all(row.sent_at is not None for row in await rows(OutboxMessage))
+
+            await eventually(sent, timeout=30)
+            await eventually(lambda: _ready(client))
+        messages = await stream_messages(broker.url, WIDGET_CREATED, expected=1)
+        assert [json.loads(m.data)["name"] for m in messages] == ["while-down"]
+
+
+async def _ready(client) -> bool:  # type: ignore[no-untyped-def]
+    return (await client.get("/readyz")).status_code == 200
+
+
+async def _unready(client) -> bool:  # type: ignore[no-untyped-def]
+    response = await client.get("/readyz")
+    return response.status_code == 503 and response.headers["retry-after"] == "5"
+
+
+@pytest.mark.usefixtures("streams")
+class TestIdempotentConsumer:
+    async def test_redelivered_event_is_applied_once(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        event_id = str(uuid.uuid4())
+        async with app_client(create_widgets_app(app_settings)):
+            # The same event twice past JetStream's de-duplication (another Nats-Msg-Id).
+            await publish_raw(broker.url, name="dup", event_id=event_id)
+            await publish_raw(broker.url, name="dup", event_id=event_id, msg_id="other")
+            await publish_raw(broker.url, name="marker", event_id=str(uuid.uuid4()))
+
+            async def marker_seen() -> bool:
+                return any(t.name == "marker" for t in await rows(Tally))
+
+            await eventually(marker_seen)
+        tallies = {t.name: t.count for t in await rows(Tally)}
+        assert tallies == {"dup": 1, "marker": 1}
+
+    async def test_republished_duplicate_is_dropped_by_jetstream(self, broker: NatsServer) -> None:
+        event_id = str(uuid.uuid4())
+        await publish_raw(broker.url, name="x", event_id=event_id)
+        await publish_raw(broker.url, name="x", event_id=event_id)
+        messages = await stream_messages(broker.url, WIDGET_CREATED, expected=2)
+        assert len(messages) == 1
+
+    async def test_poison_event_is_dead_lettered_and_the_rest_go_on(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            await publish_raw(broker.url, name="poison", event_id=str(uuid.uuid4()))
+            await publish_raw(broker.url, name="after", event_id=str(uuid.uuid4()))
+
+            async def dead_lettered() -> bool:
+                return len(await rows(DeadLetter)) == 1
+
+            await eventually(dead_lettered)
+            metrics = (await client.get("/metrics")).text
+        (dead,) = await rows(DeadLetter)
+        assert dead.consumer == "widgets-tally"
+        assert dead.deliveries == app_settings.consumer_max_deliver
+        assert "poison event" in dead.error
+        assert {t.name for t in await rows(Tally)} == {"after"}
+        assert 'channel_consumer_dead_letters_total{consumer="widgets-tally"}' in metrics
