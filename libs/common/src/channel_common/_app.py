@@ -12,6 +12,7 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
 
 from ._auth import JWTVerifier
 from ._bus import EventBus
@@ -57,8 +58,16 @@ def create_service_app(
     background: Sequence[BackgroundTask] = (),
     streamed_paths: Mapping[str, tuple[frozenset[str], int | None]] | None = None,
     openapi_tags: list[dict[str, str]] | None = None,
+    middleware: Sequence[Middleware] = (),
+    messaging: bool = True,
+    serve_openapi: bool = True,
 ) -> FastAPI:
-    """A FastAPI app with the suite's infrastructure around `routers`."""
+    """A FastAPI app with the suite's infrastructure around `routers`.
+
+    `middleware` runs innermost (after request ids, trace context and body guards, before
+    routing); `messaging=False` leaves out NATS, the outbox relay and the consumers;
+    `serve_openapi=False` leaves `/openapi.json` and `/docs` to the caller (`app.openapi()`
+    still gives the document)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,21 +103,25 @@ def create_service_app(
         )
         app.state.engine, app.state.sessions, app.state.bus = engine, sessions, bus
         app.state.relay, app.state.shutting_down = relay, False
-        bus.start()
-        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        tasks: list[asyncio.Task[None]] = []
+        if messaging:
+            bus.start()
+            tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
         tasks += [asyncio.create_task(task(app)) for task in background]
         try:
             yield
         finally:
             app.state.shutting_down = True
             relay.stop()
-            for task in tasks[1:]:
-                task.cancel()
+            for task in tasks:
+                if task.get_name() != "outbox-relay":
+                    task.cancel()
             # Cancelling a task inside a database call can wedge the driver: let the relay
             # finish its batch, and give every task a bounded time to end.
-            _, pending = await asyncio.wait(tasks, timeout=10)
-            for task in pending:
-                task.cancel()
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=10)
+                for task in pending:
+                    task.cancel()
             await bus.close()
             await engine.dispose()
 
@@ -118,14 +131,19 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_tags=openapi_tags,
+        openapi_url="/openapi.json" if serve_openapi else None,
     )
     app.state.settings = settings
     app.state.verifier = JWTVerifier.from_settings(settings)
     app.state.shutting_down = False
-    checks: dict[str, ReadinessCheck] = {"database": database_ready, "nats": nats_ready}
+    checks: dict[str, ReadinessCheck] = {"database": database_ready}
+    if messaging:
+        checks["nats"] = nats_ready
     app.state.readiness_checks = checks
     install_error_handlers(app)
     install_openapi(app)
+    for layer in reversed(middleware):
+        app.add_middleware(layer.cls, *layer.args, **layer.kwargs)
     app.add_middleware(
         RequestGuardMiddleware,
         max_body_bytes=settings.max_body_bytes,

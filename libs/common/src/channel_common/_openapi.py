@@ -28,6 +28,10 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def _normalise(path: str, operation: dict[str, Any]) -> None:
+    # DESIGN §3: the route's one-line docstring is the operation's summary.
+    description = operation.get("description")
+    if description:
+        operation["summary"] = description.strip().splitlines()[0].strip()
     responses: dict[str, Any] = operation.setdefault("responses", {})
     implied: set[int] = set()
     if operation.get("security"):

@@ -1,0 +1,1 @@
+"""Channel Suite gateway: authentication, routing, rate limits and the merged OpenAPI document."""

@@ -1,0 +1,68 @@
+"""The gateway's own routes: API keys (scope `admin`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from channel_common import (
+    Page,
+    PageParams,
+    Principal,
+    ServiceRoute,
+    SessionDep,
+    problem_responses,
+    require_scopes,
+)
+from fastapi import APIRouter, Depends, Request, Response
+
+from . import service
+from .schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from .tokens import TokenMinter
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/api-keys", tags=["api-keys"], route_class=ServiceRoute)
+Admin = Annotated[Principal, Depends(require_scopes("admin"))]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_api_key(
+    data: ApiKeyCreate, session: SessionDep, actor: Admin, response: Response
+) -> ApiKeyCreated:
+    """Create an API key; its secret `key` is shown in this answer only."""
+    created = await service.create_api_key(session, data=data, actor=actor)
+    response.headers["Location"] = f"{router.prefix}/{created.api_key.id}"
+    read = ApiKeyRead.model_validate(created.api_key)
+    return ApiKeyCreated(**read.model_dump(), key=created.secret)
+
+
+@router.get("", response_model=Page[ApiKeyRead], responses=problem_responses(401, 403, 422))
+async def list_api_keys(
+    session: SessionDep, _actor: Admin, params: Annotated[PageParams, Depends()]
+) -> Page[ApiKeyRead]:
+    """List API keys, oldest first, revoked ones included (never their secrets)."""
+    page = await service.list_api_keys(session, params=params)
+    items = [ApiKeyRead.model_validate(api_key) for api_key in page.items]
+    return Page[ApiKeyRead](items=items, next_cursor=page.next_cursor)
+
+
+@router.get("/{key_id}", response_model=ApiKeyRead, responses=problem_responses(401, 403, 404))
+async def get_api_key(key_id: uuid.UUID, session: SessionDep, _actor: Admin) -> ApiKeyRead:
+    """One API key (never its secret)."""
+    return ApiKeyRead.model_validate(await service.get_api_key(session, key_id=key_id))
+
+
+@router.delete("/{key_id}", status_code=204, responses=problem_responses(401, 403, 404))
+async def revoke_api_key(
+    key_id: uuid.UUID, session: SessionDep, actor: Admin, request: Request
+) -> Response:
+    """Revoke an API key: from now on it is refused with 401."""
+    tokens: TokenMinter = request.app.state.token_minter
+    await service.revoke_api_key(session, key_id=key_id, actor=actor, tokens=tokens)
+    return Response(status_code=204)

@@ -1,0 +1,142 @@
+"""API-key rules: create, list, revoke, authenticate, and the bootstrap admin key."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+from typing import NamedTuple
+
+import structlog
+from channel_common import (
+    NotFoundError,
+    Page,
+    PageParams,
+    Principal,
+    SQLModelSession,
+    ValidationFailedError,
+    decode_cursor,
+    encode_cursor,
+    utcnow,
+)
+
+from . import repo
+from .models import ApiKey
+from .schemas import ApiKeyCreate
+from .settings import API_KEY_PREFIX
+from .tokens import TokenMinter
+
+__all__ = [
+    "CreatedApiKey",
+    "authenticate_api_key",
+    "create_api_key",
+    "ensure_bootstrap_key",
+    "get_api_key",
+    "hash_api_key",
+    "list_api_keys",
+    "revoke_api_key",
+]
+
+BOOTSTRAP_NAME = "bootstrap"
+_DISPLAY_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
+_MAX_KEY_LENGTH = 200
+log = structlog.get_logger(__name__)
+
+
+class CreatedApiKey(NamedTuple):
+    """A stored key and its secret, which exists only in this answer."""
+
+    api_key: ApiKey
+    secret: str
+
+
+def hash_api_key(secret: str) -> str:
+    """The stored form of a key: SHA-256, hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_row(*, name: str, scopes: list[str], partner_id: uuid.UUID | None, secret: str) -> ApiKey:
+    return ApiKey.model_validate(
+        {
+            "name": name,
+            "scopes": " ".join(sorted(set(scopes))),
+            "partner_id": partner_id,
+            "key_hash": hash_api_key(secret),
+            "prefix": secret[:_DISPLAY_PREFIX_LENGTH],
+        }
+    )
+
+
+async def create_api_key(
+    session: SQLModelSession, *, data: ApiKeyCreate, actor: Principal
+) -> CreatedApiKey:
+    """Store a new key for `data`; the secret is returned once and only its hash is kept."""
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    row = _new_row(name=data.name, scopes=data.scopes, partner_id=data.partner_id, secret=secret)
+    api_key = await repo.add_api_key(session, api_key=row)
+    log.info("api_key_created", key_id=str(api_key.id), actor=actor.subject, scopes=api_key.scopes)
+    return CreatedApiKey(api_key, secret)
+
+
+async def get_api_key(session: SQLModelSession, *, key_id: uuid.UUID) -> ApiKey:
+    """The key with `key_id`; 404 when there is none."""
+    api_key = await repo.get_api_key(session, key_id=key_id)
+    if api_key is None:
+        raise NotFoundError("API key not found.")
+    return api_key
+
+
+async def list_api_keys(session: SQLModelSession, *, params: PageParams) -> Page[ApiKey]:
+    """A page of keys, oldest first, revoked ones included."""
+    after = _decode_keyset(params.cursor) if params.cursor else None
+    rows = await repo.list_api_keys(session, after=after, limit=params.limit + 1)
+    items = rows[: params.limit]
+    next_cursor = None
+    if len(rows) > params.limit:
+        last = items[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return Page[ApiKey](items=items, next_cursor=next_cursor)
+
+
+def _decode_keyset(cursor: str) -> tuple[datetime, uuid.UUID]:
+    created_at, key_id = decode_cursor(cursor, arity=2)
+    try:
+        return datetime.fromisoformat(str(created_at)), uuid.UUID(str(key_id))
+    except ValueError as exc:
+        raise ValidationFailedError(
+            "The cursor is not valid.",
+            errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
+        ) from exc
+
+
+async def revoke_api_key(
+    session: SQLModelSession, *, key_id: uuid.UUID, actor: Principal, tokens: TokenMinter
+) -> ApiKey:
+    """Revoke a key (idempotent): it authenticates nothing from then on."""
+    api_key = await get_api_key(session, key_id=key_id)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.add(api_key)
+        await session.flush()
+        log.info("api_key_revoked", key_id=str(key_id), actor=actor.subject)
+    tokens.forget(key_id)
+    return api_key
+
+
+async def authenticate_api_key(session: SQLModelSession, *, secret: str) -> ApiKey | None:
+    """The active key whose secret is `secret`, or None (unknown, malformed or revoked)."""
+    if not secret.startswith(API_KEY_PREFIX) or len(secret) > _MAX_KEY_LENGTH:
+        return None
+    return await repo.find_active_api_key(session, key_hash=hash_api_key(secret))
+
+
+async def ensure_bootstrap_key(session: SQLModelSession, *, secret: str) -> bool:
+    """Insert `secret` as an admin key named "bootstrap" unless a key with its hash exists
+    (a revoked bootstrap key stays revoked). Whether a key was added."""
+    if await repo.has_api_key(session, key_hash=hash_api_key(secret)):
+        return False
+    row = _new_row(name=BOOTSTRAP_NAME, scopes=["admin"], partner_id=None, secret=secret)
+    api_key = await repo.add_api_key(session, api_key=row)
+    log.info("api_key_bootstrapped", key_id=str(api_key.id))
+    return True
