@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import structlog
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +20,10 @@ __all__ = [
     "HttpMetricsMiddleware",
     "metrics_router",
 ]
+
+log = structlog.get_logger(__name__)
+# Probes and scrapes would drown the log.
+_QUIET_ROUTES = frozenset({"/livez", "/readyz", "/metrics"})
 
 HTTP_DURATION = Histogram(
     "http_server_request_duration_seconds",
@@ -47,7 +52,7 @@ DEAD_LETTERS = Counter(
 
 
 class HttpMetricsMiddleware:
-    """Times every HTTP request, labelled by route template (never the raw path)."""
+    """Times and logs every HTTP request, labelled by route template (never the raw path)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,9 +75,16 @@ class HttpMetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            HTTP_DURATION.labels(template, scope["method"], str(status)).observe(
-                time.perf_counter() - started
-            )
+            elapsed = time.perf_counter() - started
+            HTTP_DURATION.labels(template, scope["method"], str(status)).observe(elapsed)
+            if template not in _QUIET_ROUTES:
+                log.info(
+                    "http_request",
+                    method=scope["method"],
+                    route=template,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
 
 
 metrics_router = APIRouter()
