@@ -251,3 +251,23 @@ class TestIdempotentConsumer:
         assert "poison event" in dead.error
         assert {t.name for t in await rows(Tally)} == {"after"}
         assert 'channel_consumer_dead_letters_total{consumer="widgets-tally"}' in metrics
+
+    async def test_consumer_resumes_after_nats_restart(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        async with app_client(create_widgets_app(app_settings)) as client:
+            await publish_raw(broker.url, name="before", event_id=str(uuid.uuid4()))
+
+            async def seen(name: str) -> bool:
+                return any(t.name == name for t in await rows(Tally))
+
+            await eventually(lambda: seen("before"))
+            broker.stop()
+            await eventually(lambda: _unready(client))
+            broker.start()
+            await eventually(lambda: _ready(client))
+            await publish_raw(broker.url, name="after-restart", event_id=str(uuid.uuid4()))
+            await eventually(lambda: seen("after-restart"), timeout=20)
