@@ -137,9 +137,7 @@ async def _current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("A bearer token is required.", headers=_CHALLENGE)
     verifier: JWTVerifier = request.app.state.verifier
-    principal = verifier.verify(credentials.credentials)
-    request.state.principal = principal
-    return principal
+    return verifier.verify(credentials.credentials)
 
 
 def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:

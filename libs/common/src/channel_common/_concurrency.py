@@ -12,13 +12,16 @@ def etag_for(version: int) -> str:
     return f'"{version}"'
 
 
-def check_if_match(if_match: str | None, *, version: int) -> None:
-    """412 unless `If-Match` is absent, `*`, or names the current version."""
+def check_if_match(
+    if_match: str | None, *, version: int | None = None, etag: str | None = None
+) -> None:
+    """412 unless `If-Match` is absent, `*`, or names the current ETag (given, or of `version`)."""
     if if_match is None:
         return
+    current = etag if etag is not None else etag_for(version or 0)
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" in candidates or etag_for(version) in candidates:
+    if "*" in candidates or current in candidates:
         return
     raise PreconditionFailedError(
-        f"The resource has changed (current ETag {etag_for(version)}); reload and retry."
+        f"The resource has changed (current ETag {current}); reload and retry."
     )

@@ -23,9 +23,13 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _MAX_KEY_LENGTH = 200
 
 
+_SESSION_KEY = "channel_common.session"
+
+
 def current_session(request: Request) -> SQLModelSession:
     """The request's session (opened and committed by `ServiceRoute`)."""
-    session: SQLModelSession = request.state.session
+    # Kept in the request's own scope: `scope["state"]` may be shared between requests.
+    session: SQLModelSession = request.scope[_SESSION_KEY]
     return session
 
 
@@ -60,7 +64,7 @@ class ServiceRoute(APIRoute):
 
 async def _in_session(request: Request, handler: Handler, claim: Any = None) -> Response:
     async with request.app.state.sessions() as session:
-        request.state.session = session
+        request.scope[_SESSION_KEY] = session
         response = await handler(request)
         if response.status_code < 400:
             if claim is not None:

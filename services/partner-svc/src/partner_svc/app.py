@@ -3,6 +3,8 @@
 from channel_common import create_service_app
 from fastapi import FastAPI
 
+from . import models  # noqa: F401  (registers the tables)
+from .api import OPENAPI_TAGS, ROUTERS
 from .settings import Settings
 
 __all__ = ["create_app"]
@@ -18,5 +20,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "The partner register: partners, tiers, lifecycle, territories, hierarchy "
             "and a hash-chained history."
         ),
-        routers=[],
+        routers=ROUTERS,
+        openapi_tags=OPENAPI_TAGS,
     )
