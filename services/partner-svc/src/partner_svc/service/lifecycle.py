@@ -104,7 +104,7 @@ async def transition(
     if data.to not in allowed:
         options = ", ".join(allowed) if allowed else "none (terminated is final)"
         raise ConflictError(
-            f"A {partner.status} partner cannot move to {data.to}; allowed: {options}.",
+            f"A partner in status {partner.status} cannot move to {data.to}; allowed: {options}.",
             extra={"current": partner.status, "allowed": list(allowed)},
         )
     if data.to == "active":
