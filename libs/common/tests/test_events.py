@@ -6,44 +6,28 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import nats
 import pytest
 from channel_common import (
     DeadLetter,
-    EventBus,
     OutboxMessage,
-    build_headers,
     create_engine,
     create_sessionmaker,
 )
-from channel_common.testing import NatsServer, app_client, bearer
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from channel_common.testing import (
+    NatsServer,
+    app_client,
+    bearer,
+    eventually,
+    publish_event,
+    read_stream,
+)
 from sqlmodel import select
 
 from .widgets import SOURCE, WIDGET_CREATED, Tally, Widget, WidgetSettings, create_widgets_app
 
 WRITE = ["partners:write", "partners:read"]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own, so it can be stopped and restarted."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def streams(broker: NatsServer) -> None:
-    """The suite's streams declared on the broker, as any service does at start."""
-    bus = EventBus(url=broker.url, name="test")
-    bus.start()
-    assert await bus.wait_ready(10)
-    await bus.close()
 
 
 @pytest.fixture
@@ -65,48 +49,16 @@ async def rows(app_settings: WidgetSettings) -> AsyncIterator[Callable[[type], A
     await engine.dispose()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    """Wait until `check()` holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def stream_messages(url: str, subject: str, expected: int) -> list:  # type: ignore[type-arg]
-    """Every message on `subject` in its stream (an ephemeral consumer from the start)."""
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        )
-        messages: list = []  # type: ignore[type-arg]
-        for _ in range(20):
-            try:
-                messages += await sub.fetch(batch=100, timeout=0.5)
-            except TimeoutError:
-                pass
-            if len(messages) >= expected:
-                break
-        return messages
-    finally:
-        await nc.close()
-
-
 async def publish_raw(url: str, *, name: str, event_id: str, msg_id: str | None = None) -> None:
-    """Publish a widget event as another service would (optionally with its own Nats-Msg-Id)."""
-    nc = await nats.connect(url)
-    try:
-        headers = build_headers(event_type=WIDGET_CREATED, source=SOURCE, event_id=event_id)
-        if msg_id is not None:
-            headers["Nats-Msg-Id"] = msg_id
-        await nc.jetstream().publish(
-            WIDGET_CREATED, json.dumps({"name": name}).encode(), headers=headers
-        )
-    finally:
-        await nc.close()
+    """Publish a widget event as another service would."""
+    await publish_event(
+        url,
+        event_type=WIDGET_CREATED,
+        data={"name": name},
+        source=SOURCE,
+        event_id=event_id,
+        msg_id=msg_id,
+    )
 
 
 class TestTransactionalOutbox:
@@ -154,7 +106,7 @@ class TestRelay:
                 return all(row.sent_at is not None for row in await rows(OutboxMessage))
 
             await eventually(sent)
-        (message,) = await stream_messages(broker.url, WIDGET_CREATED, expected=1)
+        (message,) = await read_stream(broker.url, WIDGET_CREATED, expected=1)
         (outbox,) = await rows(OutboxMessage)
         headers = message.headers
         assert headers["ce-specversion"] == "1.0"
@@ -188,7 +140,7 @@ class TestRelay:
 
             await eventually(sent, timeout=30)
             await eventually(lambda: _ready(client))
-        messages = await stream_messages(broker.url, WIDGET_CREATED, expected=1)
+        messages = await read_stream(broker.url, WIDGET_CREATED, expected=1)
         assert [json.loads(m.data)["name"] for m in messages] == ["while-down"]
 
 
@@ -227,7 +179,7 @@ class TestIdempotentConsumer:
         event_id = str(uuid.uuid4())
         await publish_raw(broker.url, name="x", event_id=event_id)
         await publish_raw(broker.url, name="x", event_id=event_id)
-        messages = await stream_messages(broker.url, WIDGET_CREATED, expected=2)
+        messages = await read_stream(broker.url, WIDGET_CREATED, expected=2)
         assert len(messages) == 1
 
     async def test_poison_event_is_dead_lettered_and_the_rest_go_on(

@@ -3,17 +3,12 @@ with CloudEvents headers and the full partner snapshot."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import nats
 import pytest
 from channel_common import OutboxMessage, SQLModelSession
-from channel_common.testing import NatsServer
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from channel_common.testing import NatsServer, eventually, read_stream
 from partner_svc.events import PUBLISHED, SOURCE
 from partner_svc.settings import Settings
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -24,43 +19,9 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own, so its PARTNER stream holds only this test's events."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(settings: Settings, broker: NatsServer) -> Settings:
     """The service's settings, on this test's own broker."""
     return settings.model_copy(update={"nats_url": broker.url})
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def stream_messages(url: str) -> list[Any]:
-    """Every message of the PARTNER stream, read from the start with an ephemeral consumer."""
-    nc = await nats.connect(url)
-    try:
-        sub = await nc.jetstream().pull_subscribe(
-            "partner.>", config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        )
-        messages: list[Any] = []
-        while True:
-            try:
-                messages += await sub.fetch(batch=100, timeout=1.0)
-            except TimeoutError:
-                return messages
-    finally:
-        await nc.close()
 
 
 class TestPublishedEvents:
@@ -95,7 +56,7 @@ class TestPublishedEvents:
             return len(rows) == 5 and all(row.sent_at is not None for row in rows)
 
         await eventually(drained)
-        messages = await stream_messages(broker.url)
+        messages = await read_stream(broker.url, "partner.>")
 
         assert [m.subject for m in messages] == [
             "partner.registered.v1",

@@ -15,18 +15,23 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy.engine import make_url
 
 from ._auth import issue_token
+from ._bus import EventBus
 from ._db import create_engine
+from ._events import build_headers, encode_data
 from ._settings import BaseServiceSettings
 from .migrations import upgrade_database
 
@@ -101,6 +106,75 @@ class NatsServer:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of the test's own: empty streams, free to stop and restart."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def streams(broker: NatsServer) -> None:
+    """The suite's streams declared on `broker`, as every service does when it starts."""
+    bus = EventBus(url=broker.url, name="test-streams")
+    bus.start()
+    assert await bus.wait_ready(10)
+    await bus.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Wait until `check()` holds; AssertionError after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def read_stream(url: str, subject: str, *, expected: int = 0) -> list[Msg]:
+    """Every message on `subject` from the start of its stream: reads until nothing more comes
+    once at least `expected` have arrived (or for about ten seconds)."""
+    nc = await nats.connect(url)
+    try:
+        sub = await nc.jetstream().pull_subscribe(
+            subject, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        messages: list[Msg] = []
+        for _ in range(20):
+            try:
+                messages += await sub.fetch(batch=100, timeout=0.5)
+            except TimeoutError:
+                if len(messages) >= expected:
+                    break
+        return messages
+    finally:
+        await nc.close()
+
+
+async def publish_event(
+    url: str,
+    *,
+    event_type: str,
+    data: dict[str, Any],
+    source: str,
+    event_id: str | None = None,
+    msg_id: str | None = None,
+) -> str:
+    """Publish one event as a service's relay would (`msg_id` overrides `Nats-Msg-Id`, to slip
+    a duplicate past JetStream's de-duplication); returns the event id."""
+    headers = build_headers(event_type=event_type, source=source, event_id=event_id)
+    if msg_id is not None:
+        headers["Nats-Msg-Id"] = msg_id
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().publish(event_type, encode_data(data), headers=headers)
+    finally:
+        await nc.close()
+    return headers["ce-id"]
 
 
 @pytest.fixture(scope="session")
