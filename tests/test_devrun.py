@@ -29,6 +29,7 @@ def _load_devrun() -> ModuleType:
 
 
 devrun = _load_devrun()
+plan = sys.modules["devrun_plan"]  # imported by devrun from scripts/
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def held_port() -> Iterator[int]:
             sockets.append(sock)
             sock.bind(("127.0.0.1", 0))
             port: int = sock.getsockname()[1]
-            if port <= 65535 - devrun.MAX_OFFSET:
+            if port <= 65535 - plan.MAX_OFFSET:
                 sock.listen()
                 yield port
                 return
@@ -62,10 +63,10 @@ def _free_port() -> int:
 
 
 def test_taken_port_is_reported(held_port: int) -> None:
-    need = devrun.PortNeed("partner-svc", held_port, "RUN_GATEWAY_PORT")
+    need = plan.PortNeed("partner-svc", held_port, "RUN_GATEWAY_PORT")
 
-    assert devrun.port_in_use(held_port)
-    assert devrun.taken_port_messages([need]) == [
+    assert plan.port_in_use(held_port)
+    assert plan.taken_port_messages([need]) == [
         f"port {held_port} (partner-svc) is already in use; "
         "stop what holds it or set RUN_GATEWAY_PORT"
     ]
@@ -73,14 +74,14 @@ def test_taken_port_is_reported(held_port: int) -> None:
 
 def test_free_port_is_not_reported() -> None:
     port = _free_port()
-    need = devrun.PortNeed("gateway", port, "RUN_GATEWAY_PORT")
+    need = plan.PortNeed("gateway", port, "RUN_GATEWAY_PORT")
 
-    assert not devrun.port_in_use(port)
-    assert devrun.taken_port_messages([need]) == []
+    assert not plan.port_in_use(port)
+    assert plan.taken_port_messages([need]) == []
 
 
 def test_port_needs_cover_gateway_services_and_embedded_nats() -> None:
-    needs = devrun.port_needs(9000, 5000)
+    needs = plan.port_needs(9000, 5000)
 
     assert [(n.label, n.port) for n in needs] == [
         ("gateway", 9000),
@@ -95,22 +96,22 @@ def test_port_needs_cover_gateway_services_and_embedded_nats() -> None:
 
 
 def test_port_needs_skip_nats_when_external() -> None:
-    assert all(n.label != "nats-server" for n in devrun.port_needs(8000, None))
+    assert all(n.label != "nats-server" for n in plan.port_needs(8000, None))
 
 
 def test_read_port_defaults_and_overrides() -> None:
-    assert devrun.read_port({}, "RUN_GATEWAY_PORT", 8000) == 8000
-    assert devrun.read_port({"RUN_GATEWAY_PORT": " 9100 "}, "RUN_GATEWAY_PORT", 8000) == 9100
+    assert plan.read_port({}, "RUN_GATEWAY_PORT", 8000) == 8000
+    assert plan.read_port({"RUN_GATEWAY_PORT": " 9100 "}, "RUN_GATEWAY_PORT", 8000) == 9100
 
 
 @pytest.mark.parametrize("raw", ["abc", "0", "70000", "65535"])
 def test_read_port_rejects_bad_values(raw: str) -> None:
-    with pytest.raises(devrun.DevRunError, match="RUN_GATEWAY_PORT"):
-        devrun.read_port({"RUN_GATEWAY_PORT": raw}, "RUN_GATEWAY_PORT", 8000, headroom=4)
+    with pytest.raises(plan.DevRunError, match="RUN_GATEWAY_PORT"):
+        plan.read_port({"RUN_GATEWAY_PORT": raw}, "RUN_GATEWAY_PORT", 8000, headroom=4)
 
 
 def test_service_ports_follow_the_gateway_port() -> None:
-    assert devrun.service_ports(8000) == {
+    assert plan.service_ports(8000) == {
         "partner": 8001,
         "kpi": 8002,
         "rebate": 8003,
@@ -123,7 +124,7 @@ def test_service_ports_follow_the_gateway_port() -> None:
 
 
 def test_postgres_url_is_derived_per_service() -> None:
-    urls = devrun.service_database_urls("postgresql://u@h:5432/channel")
+    urls = plan.service_database_urls("postgresql://u@h:5432/channel")
 
     assert urls["partner"] == "postgresql+asyncpg://u@h:5432/channel_partner"
     assert urls == {
@@ -133,19 +134,19 @@ def test_postgres_url_is_derived_per_service() -> None:
 
 
 def test_postgres_scheme_alias_and_password_are_kept() -> None:
-    urls = devrun.service_database_urls("postgres://u:s3cret@db.example:6543/sales?ssl=disable")
+    urls = plan.service_database_urls("postgres://u:s3cret@db.example:6543/sales?ssl=disable")
 
     assert urls["kpi"] == "postgresql+asyncpg://u:s3cret@db.example:6543/sales_kpi?ssl=disable"
 
 
 def test_postgres_url_without_database_uses_channel() -> None:
-    urls = devrun.service_database_urls("postgresql://postgres@127.0.0.1:5432")
+    urls = plan.service_database_urls("postgresql://postgres@127.0.0.1:5432")
 
     assert urls["alert"] == "postgresql+asyncpg://postgres@127.0.0.1:5432/channel_alert"
 
 
 def test_sqlite_defaults_without_database_url() -> None:
-    urls = devrun.service_database_urls(None)
+    urls = plan.service_database_urls(None)
 
     assert urls["rebate"] == "sqlite+aiosqlite:///.run/rebate.db"
     assert urls["gateway"] == "sqlite+aiosqlite:///.run/gateway.db"
@@ -153,8 +154,8 @@ def test_sqlite_defaults_without_database_url() -> None:
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url"])
 def test_non_postgres_database_url_is_rejected(url: str) -> None:
-    with pytest.raises(devrun.DevRunError, match="DATABASE_URL"):
-        devrun.service_database_urls(url)
+    with pytest.raises(plan.DevRunError, match="DATABASE_URL"):
+        plan.service_database_urls(url)
 
 
 def test_quote_identifier() -> None:
@@ -165,8 +166,8 @@ def test_quote_identifier() -> None:
 
 
 def test_secrets_are_created_once_and_reused(tmp_path: Path) -> None:
-    first = devrun.ensure_secrets(tmp_path)
-    second = devrun.ensure_secrets(tmp_path)
+    first = plan.ensure_secrets(tmp_path)
+    second = plan.ensure_secrets(tmp_path)
 
     assert first == second
     assert first.admin_key.startswith("csk_")
@@ -181,21 +182,21 @@ def test_empty_secret_file_is_regenerated(tmp_path: Path) -> None:
     path = tmp_path / "jwt-key"
     path.write_text("\n")
 
-    value = devrun.ensure_secret(path, lambda: "fresh")
+    value = plan.ensure_secret(path, lambda: "fresh")
 
     assert value == "fresh"
-    assert devrun.ensure_secret(path, lambda: "other") == "fresh"
+    assert plan.ensure_secret(path, lambda: "other") == "fresh"
 
 
 # --- process environments and commands --------------------------------------------------------
 
 
 def test_service_environments() -> None:
-    keys = devrun.Secrets(jwt_key="jwt", admin_key="csk_admin")
-    ports = devrun.service_ports(8000)
-    dbs = devrun.service_database_urls(None)
+    keys = plan.Secrets(jwt_key="jwt", admin_key="csk_admin")
+    ports = plan.service_ports(8000)
+    dbs = plan.service_database_urls(None)
 
-    envs = devrun.service_environments({"PATH": "/bin"}, ports, dbs, "nats://127.0.0.1:4322", keys)
+    envs = plan.service_environments({"PATH": "/bin"}, ports, dbs, "nats://127.0.0.1:4322", keys)
 
     partner = envs["partner"]
     assert partner["PATH"] == "/bin"
@@ -208,11 +209,11 @@ def test_service_environments() -> None:
     assert gateway["GATEWAY_BOOTSTRAP_ADMIN_KEY"] == "csk_admin"
     assert gateway["GATEWAY_PARTNER_URL"] == "http://127.0.0.1:8001"
     assert gateway["GATEWAY_ALERT_URL"] == "http://127.0.0.1:8004"
-    assert {env[f"{s.prefix}JWT_KEY"] for s in devrun.SERVICES for env in [envs[s.name]]} == {"jwt"}
+    assert {env[f"{s.prefix}JWT_KEY"] for s in plan.SERVICES for env in [envs[s.name]]} == {"jwt"}
 
 
 def test_uvicorn_command() -> None:
-    cmd = devrun.uvicorn_command(devrun.SERVICES[1], 8002, python="/venv/bin/python")
+    cmd = plan.uvicorn_command(plan.SERVICES[1], 8002, python="/venv/bin/python")
 
     assert cmd == (
         "exec /venv/bin/python -m uvicorn --factory kpi_svc.app:create_app "
@@ -221,7 +222,7 @@ def test_uvicorn_command() -> None:
 
 
 def test_banner_shows_urls_and_key() -> None:
-    text = devrun.banner(8100, "csk_k")
+    text = plan.banner(8100, "csk_k")
 
     assert "http://127.0.0.1:8100/docs" in text
     assert 'curl -H "Authorization: Bearer csk_k" http://127.0.0.1:8100/api/v1/partners' in text
