@@ -1,8 +1,127 @@
-"""Events kpi-svc publishes: subject → model of the event's `data`."""
+"""Events kpi-svc publishes: subject → model of the event's `data`.
 
-from pydantic import BaseModel
+Never one event per observation: a batch is announced in chunks, each message at most
+`Settings.event_max_bytes` (256 KiB) — see `chunk_by_size`.
+"""
 
-__all__ = ["PUBLISHED", "SOURCE"]
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+from .scaled import DecimalOut
+
+__all__ = [
+    "AGGREGATES_UPDATED",
+    "INGEST",
+    "INGEST_REJECTED",
+    "OBSERVATIONS_RECORDED",
+    "PUBLISHED",
+    "SOURCE",
+    "AggregateUpdate",
+    "AggregatesUpdated",
+    "IngestRejected",
+    "ObservationsRecorded",
+    "RecordedObservation",
+    "RejectedItem",
+    "chunk_by_size",
+]
 
 SOURCE = "urn:channel-suite:kpi-svc"
-PUBLISHED: dict[str, type[BaseModel]] = {}
+OBSERVATIONS_RECORDED = "kpi.observations.recorded.v1"
+AGGREGATES_UPDATED = "kpi.aggregates.updated.v1"
+INGEST_REJECTED = "kpi.ingest.rejected.v1"
+# Consumed, not published: producers send observation batches here.
+INGEST = "kpi.ingest.v1"
+# Room for the rest of the event body around the chunked list.
+_ENVELOPE_BYTES = 1024
+T = TypeVar("T", bound=BaseModel)
+
+
+class RecordedObservation(BaseModel):
+    """An observation as stored."""
+
+    id: uuid.UUID
+    partner_id: uuid.UUID
+    kpi: str
+    value: DecimalOut
+    occurred_on: date
+    region: str | None
+    source: str | None
+
+
+class ObservationsRecorded(BaseModel):
+    """Observations newly stored by one batch, in parts (a streamed import's total is not
+    known while it is written, so parts are numbered, not counted)."""
+
+    batch_id: uuid.UUID
+    part: int = Field(description="1-based part number within the batch.")
+    observations: list[RecordedObservation]
+
+
+class AggregateUpdate(BaseModel):
+    """The new value of one (partner, kpi, period); keep the highest `version` per key."""
+
+    partner_id: uuid.UUID
+    kpi: str
+    granularity: str = Field(description="day | month")
+    period: str
+    value: DecimalOut
+    count: int
+    version: int
+
+
+class AggregatesUpdated(BaseModel):
+    """Every aggregate a batch changed (chunked like the observations)."""
+
+    batch_id: uuid.UUID
+    updates: list[AggregateUpdate]
+
+
+class RejectedItem(BaseModel):
+    """One item of an ingest message that was not stored (`index` null: the whole message)."""
+
+    index: int | None
+    code: str
+    detail: str
+
+
+class IngestRejected(BaseModel):
+    """Items of a `kpi.ingest.v1` message that were refused (code `invalid_message` when the
+    message itself is not a valid batch; then nothing of it was stored)."""
+
+    ingest_event_id: str
+    ingest_source: str
+    batch_id: uuid.UUID
+    accepted: int
+    duplicates: int
+    rejected: list[RejectedItem]
+
+
+PUBLISHED: dict[str, type[BaseModel]] = {
+    OBSERVATIONS_RECORDED: ObservationsRecorded,
+    AGGREGATES_UPDATED: AggregatesUpdated,
+    INGEST_REJECTED: IngestRejected,
+}
+
+
+def chunk_by_size(items: Sequence[T], *, max_bytes: int) -> list[list[T]]:
+    """Split `items` so that each chunk's JSON list stays within `max_bytes` of an event."""
+    budget = max_bytes - _ENVELOPE_BYTES
+    chunks: list[list[T]] = []
+    current: list[T] = []
+    size = 2  # the brackets
+    for item in items:
+        item_size = len(item.__pydantic_serializer__.to_json(item)) + 1  # + the comma
+        if current and size + item_size > budget:
+            chunks.append(current)
+            current, size = [], 2
+        current.append(item)
+        size += item_size
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,41 @@
+"""Every query of kpi-svc. Functions may flush, never commit."""
+
+from .definitions import (
+    all_definitions,
+    get_definition,
+    kpi_in_use,
+    list_definitions,
+    list_targets,
+    targets_for_period,
+    upsert_targets,
+)
+from .observations import (
+    AggregateRow,
+    StoredAggregate,
+    aggregate_rows,
+    insert_observations,
+    list_observations,
+    region_within,
+    upsert_aggregates,
+)
+from .partners import get_partner, partners_by_ids, upsert_partner
+
+__all__ = [
+    "AggregateRow",
+    "StoredAggregate",
+    "aggregate_rows",
+    "all_definitions",
+    "get_definition",
+    "get_partner",
+    "insert_observations",
+    "kpi_in_use",
+    "list_definitions",
+    "list_observations",
+    "list_targets",
+    "partners_by_ids",
+    "region_within",
+    "targets_for_period",
+    "upsert_aggregates",
+    "upsert_partner",
+    "upsert_targets",
+]

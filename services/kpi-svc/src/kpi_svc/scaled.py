@@ -1,0 +1,70 @@
+"""Exact numbers: decimals at the edge, integers scaled by 10^6 in the database.
+
+`Numeric` goes through float on SQLite; scaled integers give identical results on SQLite and
+PostgreSQL. Six decimal places hold money minor units and ratios alike.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
+
+__all__ = [
+    "SCALE",
+    "DecimalIn",
+    "DecimalOut",
+    "format_decimal",
+    "from_micro",
+    "ratio",
+    "round_value",
+    "to_micro",
+]
+
+SCALE = 10**6
+_PLACES = Decimal("0.000001")
+
+# What clients may send: at most 12 integer digits and 6 decimal places, finite.
+DecimalIn = Annotated[
+    Decimal,
+    Field(
+        max_digits=18,
+        decimal_places=6,
+        allow_inf_nan=False,
+        description="A decimal as a JSON number or string; at most 6 decimal places.",
+    ),
+]
+
+
+def format_decimal(value: Decimal) -> str:
+    """A decimal as plain text without exponent or trailing zeros (`1234.5`, `100`, `0.125`)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+# What the API returns: decimals as JSON strings.
+DecimalOut = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
+
+
+def to_micro(value: Decimal) -> int:
+    """The exact scaled integer of a value with at most 6 decimal places."""
+    scaled = value * SCALE
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than 6 decimal places")
+    return int(scaled)
+
+
+def from_micro(micro: int) -> Decimal:
+    """The decimal a scaled integer stands for (exact)."""
+    return Decimal(micro).scaleb(-6)
+
+
+def round_value(value: Decimal) -> Decimal:
+    """A computed value (an average, a ratio) rounded half-up to 6 decimal places."""
+    return value.quantize(_PLACES, rounding=ROUND_HALF_UP)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """`numerator / denominator` rounded to 6 places; the denominator is not zero."""
+    return round_value(numerator / denominator)

@@ -1,0 +1,28 @@
+"""Business rules of kpi-svc: no FastAPI, no HTTP errors, no commits."""
+
+from .definitions import create_definition, get_definition, update_definition
+from .ingest import IngestOutcome, ingest_observations
+from .queries import kpi_ranking, kpi_series, kpi_summary, list_observations
+from .replica import apply_partner_snapshot
+from .scorecards import get_scorecard
+from .targets import list_targets, put_targets
+from .views import definition_view, observation_view, target_view
+
+__all__ = [
+    "IngestOutcome",
+    "apply_partner_snapshot",
+    "create_definition",
+    "definition_view",
+    "get_definition",
+    "get_scorecard",
+    "ingest_observations",
+    "kpi_ranking",
+    "kpi_series",
+    "kpi_summary",
+    "list_observations",
+    "list_targets",
+    "observation_view",
+    "put_targets",
+    "target_view",
+    "update_definition",
+]

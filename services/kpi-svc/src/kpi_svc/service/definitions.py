@@ -1,0 +1,105 @@
+"""KPI definitions: create, read, change (the aggregation of a KPI in use is fixed)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from channel_common import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    Principal,
+    SQLModelSession,
+    ValidationFailedError,
+    check_if_match,
+    utcnow,
+)
+
+from .. import repo
+from ..models import KpiDefinition
+from ..scaled import to_micro
+from ..schemas import KpiDefinitionCreate, KpiDefinitionUpdate
+
+__all__ = ["create_definition", "get_definition", "require_unbound", "update_definition"]
+
+
+def require_unbound(principal: Principal, what: str) -> None:
+    """403 for a partner-bound principal: partners do not manage the KPI model."""
+    if principal.partner_id is not None:
+        raise ForbiddenError(f"A partner-bound principal cannot change {what}.")
+
+
+async def get_definition(session: SQLModelSession, *, key: str) -> KpiDefinition:
+    """The definition of `key`; 404 when unknown."""
+    definition = await repo.get_definition(session, key=key)
+    if definition is None:
+        raise NotFoundError(f"KPI {key!r} is not defined.")
+    return definition
+
+
+async def create_definition(
+    session: SQLModelSession, *, data: KpiDefinitionCreate, principal: Principal
+) -> KpiDefinition:
+    """Define a new KPI; 409 when the key is taken."""
+    require_unbound(principal, "KPI definitions")
+    if await repo.get_definition(session, key=data.key) is not None:
+        raise ConflictError(f"KPI {data.key!r} is already defined.")
+    definition = KpiDefinition(
+        key=data.key,
+        name=data.name,
+        unit=data.unit.value,
+        aggregation=data.aggregation.value,
+        higher_is_better=data.higher_is_better,
+        weight_micro=to_micro(data.weight),
+        min_micro=None if data.min_value is None else to_micro(data.min_value),
+        max_micro=None if data.max_value is None else to_micro(data.max_value),
+    )
+    session.add(definition)
+    await session.flush()
+    return definition
+
+
+async def update_definition(
+    session: SQLModelSession,
+    *,
+    key: str,
+    data: KpiDefinitionUpdate,
+    if_match: str | None,
+    principal: Principal,
+) -> KpiDefinition:
+    """Change a definition (honours If-Match); 409 when the aggregation of a KPI in use
+    would change, since stored aggregates and published values assume it."""
+    require_unbound(principal, "KPI definitions")
+    definition = await get_definition(session, key=key)
+    check_if_match(if_match, version=definition.version)
+    changes = data.model_dump(mode="json", exclude_unset=True)  # enums as text
+    aggregation = changes.get("aggregation")
+    if (
+        aggregation is not None
+        and aggregation != definition.aggregation
+        and await repo.kpi_in_use(session, key=key)
+    ):
+        raise ConflictError(
+            f"KPI {key!r} has observations; its aggregation cannot change "
+            f"(define a new KPI instead)."
+        )
+    for name in ("name", "unit", "aggregation", "higher_is_better"):
+        if name in changes:
+            setattr(definition, name, changes[name])
+    if "weight" in changes:
+        definition.weight_micro = to_micro(Decimal(changes["weight"]))
+    for name, column in (("min_value", "min_micro"), ("max_value", "max_micro")):
+        if name in changes:
+            value = changes[name]
+            setattr(definition, column, None if value is None else to_micro(Decimal(value)))
+    low, high = definition.min_micro, definition.max_micro
+    if low is not None and high is not None and low > high:
+        raise ValidationFailedError(
+            "min_value must not exceed max_value.",
+            errors=[{"loc": ["body", "min_value"], "msg": "greater than max_value"}],
+        )
+    definition.version += 1
+    definition.updated_at = utcnow()
+    session.add(definition)
+    await session.flush()
+    return definition

@@ -1,0 +1,87 @@
+"""Targets per KPI, period and scope (partner, tier, region or all)."""
+
+from __future__ import annotations
+
+from channel_common import (
+    Principal,
+    SQLModelSession,
+    ValidationFailedError,
+    utcnow,
+)
+
+from .. import repo
+from ..models import Target
+from ..periods import parse_period
+from ..scaled import to_micro
+from ..schemas import TargetIn
+from .definitions import require_unbound
+from .queries import parse_query_period
+
+__all__ = ["list_targets", "put_targets"]
+
+
+async def put_targets(
+    session: SQLModelSession, *, items: list[TargetIn], principal: Principal
+) -> list[Target]:
+    """Set the given targets (other targets stay); 422 for an unknown KPI or partner, an
+    invalid period, or the same (kpi, period, scope) twice."""
+    require_unbound(principal, "targets")
+    definitions = await repo.all_definitions(session)
+    partner_ids = [item.scope.partner_id for item in items if item.scope.partner_id]
+    partners = await repo.partners_by_ids(session, ids=partner_ids)
+    errors: list[dict[str, object]] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    now = utcnow()
+    rows = []
+    keys: list[tuple[str, str, str, str]] = []
+    for index, item in enumerate(items):
+        try:
+            period = str(parse_period(item.period))
+        except ValueError as exc:
+            errors.append({"loc": ["body", index, "period"], "msg": str(exc)})
+            continue
+        if item.kpi not in definitions:
+            errors.append({"loc": ["body", index, "kpi"], "msg": f"unknown KPI {item.kpi!r}"})
+        if item.scope.partner_id is not None and item.scope.partner_id not in partners:
+            errors.append({"loc": ["body", index, "scope", "partner_id"], "msg": "unknown partner"})
+        key = (item.kpi, period, item.scope.kind, item.scope.value)
+        if key in seen:
+            errors.append({"loc": ["body", index], "msg": "the same target is listed twice"})
+        seen.add(key)
+        keys.append(key)
+        rows.append(
+            {
+                "kpi": item.kpi,
+                "period": period,
+                "scope_kind": item.scope.kind,
+                "scope_value": item.scope.value,
+                "value_micro": to_micro(item.value),
+                "updated_at": now,
+            }
+        )
+    if errors:
+        raise ValidationFailedError("Some targets are invalid; see errors.", errors=errors)
+    await repo.upsert_targets(session, rows=rows)
+    stored = {
+        (t.kpi, t.period, t.scope_kind, t.scope_value): t
+        for period in {key[1] for key in keys}
+        for t in await repo.targets_for_period(session, period=period)
+    }
+    return [stored[key] for key in keys]
+
+
+async def list_targets(
+    session: SQLModelSession,
+    *,
+    kpi: str | None,
+    period: str | None,
+    principal: Principal,
+    after: tuple[str, str, str, str] | None,
+    limit: int,
+) -> list[Target]:
+    """Targets by (kpi, period, scope); a partner-bound principal sees no other partner's."""
+    if period is not None:
+        period = str(parse_query_period(period, "period"))
+    return await repo.list_targets(
+        session, kpi=kpi, period=period, visible_to=principal.partner_id, after=after, limit=limit
+    )
