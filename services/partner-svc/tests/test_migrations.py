@@ -6,14 +6,13 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import partner_svc.models  # noqa: F401  (registers the tables)
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from channel_common import create_engine
+from partner_svc.models import PartnerTable
 from sqlalchemy import inspect
-from sqlmodel import SQLModel
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 OURS = ("partners", "tiers", "territories", "partner_history")
@@ -24,7 +23,7 @@ async def differences(url: str) -> list[Any]:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "version_table": "alembic_version_partner"}
         )
-        return list(compare_metadata(context, SQLModel.metadata))
+        return list(compare_metadata(context, PartnerTable.metadata))
 
     engine = create_engine(url)
     try:

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -78,6 +79,6 @@ class ReceivedEvent:
             source=headers["ce-source"],
             subject=headers.get("ce-subject"),
             time=headers.get("ce-time"),
-            data=json.loads(payload) if payload else None,
+            data=json.loads(payload, parse_float=Decimal) if payload else None,
             nats_subject=nats_subject,
         )

@@ -33,7 +33,11 @@ def upgrade_database(alembic_ini: str | Path, database_url: str) -> None:
 
 
 def run_migrations(
-    *, target_metadata: MetaData, version_table: str, env_prefix: str, default_url: str
+    *,
+    target_metadata: MetaData | list[MetaData],
+    version_table: str,
+    env_prefix: str,
+    default_url: str,
 ) -> None:
     """The body of a service's `env.py`: online migrations over the async engine."""
     url = (

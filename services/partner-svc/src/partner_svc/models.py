@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from channel_common import UTCDateTime, utcnow
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 __all__ = ["HistoryEntry", "Partner", "Territory", "Tier"]
@@ -16,7 +17,12 @@ __all__ = ["HistoryEntry", "Partner", "Territory", "Tier"]
 _BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-class Tier(SQLModel, table=True):
+class PartnerTable(SQLModel, registry=registry()):
+    """Base of partner-svc's tables: a metadata of their own, so that the services' models do
+    not mix when several are imported into one process (workspace tests, tooling)."""
+
+
+class Tier(PartnerTable, table=True):
     """One rung of the tier ladder (rank 1 is the highest) and its admission criteria."""
 
     __tablename__ = "tiers"
@@ -30,7 +36,7 @@ class Tier(SQLModel, table=True):
     min_service_staff: int = 0
 
 
-class Partner(SQLModel, table=True):
+class Partner(PartnerTable, table=True):
     """A sales-channel partner."""
 
     __tablename__ = "partners"
@@ -62,7 +68,7 @@ class Partner(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Territory(SQLModel, table=True):
+class Territory(PartnerTable, table=True):
     """A region a partner covers; `exclusive` means no other live partner may overlap it."""
 
     __tablename__ = "territories"
@@ -73,7 +79,7 @@ class Territory(SQLModel, table=True):
     exclusive: bool = False
 
 
-class HistoryEntry(SQLModel, table=True):
+class HistoryEntry(PartnerTable, table=True):
     """One change of a partner, hash-chained to the partner's previous entry."""
 
     __tablename__ = "partner_history"
