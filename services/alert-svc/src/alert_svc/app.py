@@ -3,7 +3,11 @@
 from channel_common import create_service_app
 from fastapi import FastAPI
 
+from . import models  # noqa: F401  (registers the tables)
+from .api import OPENAPI_TAGS, ROUTERS
+from .consumers import subscriptions
 from .settings import Settings
+from .workers import run_deliveries, run_gauge, run_sweep
 
 __all__ = ["create_app"]
 
@@ -15,5 +19,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Channel Suite alert-svc",
         description="KPI alert rules, alerts, silences and signed webhooks.",
-        routers=[],
+        routers=ROUTERS,
+        openapi_tags=OPENAPI_TAGS,
+        subscriptions=subscriptions(),
+        background=[run_deliveries, run_sweep, run_gauge],
     )

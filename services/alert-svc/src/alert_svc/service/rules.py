@@ -1,0 +1,136 @@
+"""Alert rules: create, read, list, patch (If-Match), delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from channel_common import (
+    NotFoundError,
+    Page,
+    PageParams,
+    Principal,
+    SQLModelSession,
+    ValidationFailedError,
+    check_if_match,
+    utcnow,
+)
+
+from .. import repo
+from ..models import AlertRule
+from ..schemas import RuleCreate, RuleRead, RuleUpdate
+from .access import refuse_partner_bound
+from .evaluating import evaluate_rule
+from .lifecycle import resolve_rule_alerts
+from .paging import after_keyset, next_cursor
+from .views import rule_read
+
+__all__ = ["create_rule", "delete_rule", "get_rule", "list_rules", "update_rule"]
+
+# Conditions judged on each period's aggregate; absence and out_of_territory look at
+# observations, and absence fires as soon as its days have passed.
+_SINGLE_PERIOD = frozenset({"absence"})
+_WATCHED = frozenset(
+    {"kpi", "granularity", "scope", "condition", "for_periods", "enabled", "labels"}
+)
+
+
+def _check_consistency(values: dict[str, Any]) -> None:
+    """422 naming the field when the rule's parts do not fit together."""
+    condition = values["condition"]
+    if condition["type"] in _SINGLE_PERIOD and values["for_periods"] != 1:
+        raise ValidationFailedError(
+            "An absence rule fires once its days have passed: for_periods must be 1.",
+            errors=[{"loc": ["body", "for_periods"], "msg": "must be 1 for an absence rule"}],
+        )
+    if condition["type"] == "change" and condition["pct"] in ("0", 0):
+        raise ValidationFailedError(
+            "A change of 0 would fire on any change.",
+            errors=[{"loc": ["body", "condition", "pct"], "msg": "must not be 0"}],
+        )
+
+
+def _stored(data: RuleCreate | RuleUpdate, fields: set[str]) -> dict[str, Any]:
+    dumped = data.model_dump(mode="json", include=fields)
+    if "condition" in dumped:
+        dumped["condition_type"] = dumped["condition"]["type"]
+    return dumped
+
+
+async def create_rule(session: SQLModelSession, *, data: RuleCreate, actor: Principal) -> RuleRead:
+    """Create a rule; it is evaluated as KPI events arrive."""
+    refuse_partner_bound(actor, "manage alert rules")
+    values = _stored(data, set(RuleCreate.model_fields))
+    _check_consistency(values)
+    now = utcnow()
+    rule = AlertRule.model_validate(values, update={"created_at": now, "updated_at": now})
+    session.add(rule)
+    await session.flush()
+    await evaluate_rule(session, rule=rule, now=now)
+    return rule_read(rule)
+
+
+async def _rule(session: SQLModelSession, rule_id: uuid.UUID) -> AlertRule:
+    rule = await session.get(AlertRule, rule_id)
+    if rule is None:
+        raise NotFoundError("Alert rule not found.")
+    return rule
+
+
+async def get_rule(
+    session: SQLModelSession, *, rule_id: uuid.UUID, principal: Principal
+) -> RuleRead:
+    """One rule."""
+    refuse_partner_bound(principal, "read alert rules")
+    return rule_read(await _rule(session, rule_id))
+
+
+async def list_rules(
+    session: SQLModelSession, *, params: PageParams, principal: Principal
+) -> Page[RuleRead]:
+    """A page of rules, oldest first."""
+    refuse_partner_bound(principal, "read alert rules")
+    rows = await repo.rules_page(session, after=after_keyset(params.cursor), limit=params.limit + 1)
+    items = [rule_read(r) for r in rows[: params.limit]]
+    return Page[RuleRead](items=items, next_cursor=next_cursor(rows, params.limit))
+
+
+async def update_rule(
+    session: SQLModelSession,
+    *,
+    rule_id: uuid.UUID,
+    data: RuleUpdate,
+    actor: Principal,
+    if_match: str | None,
+) -> RuleRead:
+    """Change a rule; disabling it (or changing what it watches) resolves its open alerts."""
+    refuse_partner_bound(actor, "manage alert rules")
+    rule = await _rule(session, rule_id)
+    check_if_match(if_match, version=rule.version)
+    changes = {k: v for k, v in _stored(data, data.model_fields_set).items() if v is not None}
+    current = rule.model_dump(mode="json")
+    merged = {**current, **changes}
+    _check_consistency(merged)
+    changed = {k: v for k, v in changes.items() if current.get(k) != v}
+    if not changed:
+        return rule_read(rule)
+    for name, value in changed.items():
+        setattr(rule, name, value)
+    rule.version += 1
+    rule.updated_at = now = utcnow()
+    if _WATCHED & changed.keys():
+        # What the open alerts were judged by is gone: close them and judge afresh.
+        await resolve_rule_alerts(session, rule=rule, now=now)
+        await session.flush()
+        await evaluate_rule(session, rule=rule, now=now)
+    await session.flush()
+    return rule_read(rule)
+
+
+async def delete_rule(session: SQLModelSession, *, rule_id: uuid.UUID, actor: Principal) -> None:
+    """Delete a rule; its open alerts are resolved."""
+    refuse_partner_bound(actor, "manage alert rules")
+    rule = await _rule(session, rule_id)
+    await resolve_rule_alerts(session, rule=rule, now=utcnow())
+    await session.delete(rule)
+    await session.flush()
