@@ -3,6 +3,9 @@
 from channel_common import create_service_app
 from fastapi import FastAPI
 
+from . import models  # noqa: F401  (registers the tables)
+from .api import OPENAPI_TAGS, ROUTERS
+from .consumers import subscriptions
 from .settings import Settings
 
 __all__ = ["create_app"]
@@ -15,5 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Channel Suite rebate-svc",
         description="Tiered rebate programs, statements, runs, simulation and live accruals.",
-        routers=[],
+        routers=ROUTERS,
+        subscriptions=subscriptions(settings),
+        openapi_tags=OPENAPI_TAGS,
     )

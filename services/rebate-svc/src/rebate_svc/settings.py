@@ -1,5 +1,7 @@
 """rebate-svc settings (env prefix `REBATE_`)."""
 
+from datetime import UTC, date, datetime
+
 from channel_common import BaseServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -13,3 +15,12 @@ class Settings(BaseServiceSettings):
 
     service_name: str = "rebate-svc"
     database_url: str = "sqlite+aiosqlite:///.run/rebate.db"
+    # rebate-svc does not see KPI definitions: these are the `sum` KPIs a volume basis may use.
+    volume_kpis: tuple[str, ...] = ("sales_amount", "units_sold")
+    # Pins "today" (UTC) for the open accrual period; tests and replays set it.
+    fixed_today: date | None = None
+    accrual_event_chunk: int = 500
+
+    def today(self) -> date:
+        """Today in UTC (or the pinned day)."""
+        return self.fixed_today or datetime.now(UTC).date()

@@ -1,0 +1,101 @@
+"""Local projections fed by events: the partner replica and monthly KPI aggregates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from channel_common import SQLModelSession
+from pydantic import BaseModel, ConfigDict
+
+from .. import repo
+from .accruals import refresh_accruals
+
+__all__ = [
+    "AggregateUpdate",
+    "AggregatesUpdated",
+    "PartnerSnapshot",
+    "apply_aggregates",
+    "apply_partner",
+]
+
+
+class PartnerSnapshot(BaseModel):
+    """The fields of a `partner.*` event rebate-svc keeps."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    code: str
+    tier: str
+    type: str
+    region: str
+    status: str
+    version: int
+
+
+class AggregateUpdate(BaseModel):
+    """One new aggregate value of `kpi.aggregates.updated.v1`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    partner_id: uuid.UUID
+    kpi: str
+    granularity: str
+    period: str
+    value: Decimal
+    version: int
+
+
+class AggregatesUpdated(BaseModel):
+    """The data of `kpi.aggregates.updated.v1`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    updates: list[AggregateUpdate]
+
+
+async def apply_partner(session: SQLModelSession, *, snapshot: PartnerSnapshot) -> None:
+    """Keep the partner snapshot with the highest version."""
+    await repo.upsert_partner(session, row=snapshot.model_dump())
+
+
+async def apply_aggregates(
+    session: SQLModelSession,
+    *,
+    data: AggregatesUpdated,
+    today: date,
+    volume_kpis: tuple[str, ...],
+    event_chunk: int = 500,
+    granularity: Literal["month"] = "month",
+) -> None:
+    """Keep the highest version of each monthly aggregate, then refresh the touched accruals."""
+    newest: dict[tuple[uuid.UUID, str, str], AggregateUpdate] = {}
+    for update in data.updates:
+        if update.granularity != granularity:
+            continue
+        key = (update.partner_id, update.kpi, update.period)
+        if key not in newest or newest[key].version < update.version:
+            newest[key] = update
+    rows = [
+        {
+            "partner_id": u.partner_id,
+            "kpi": u.kpi,
+            "period": u.period,
+            "value": str(u.value),
+            "version": u.version,
+        }
+        for u in newest.values()
+    ]
+    await repo.upsert_aggregates(session, rows=rows)
+    await session.flush()
+    if newest:
+        await refresh_accruals(
+            session,
+            touched=set(newest),
+            today=today,
+            volume_kpis=volume_kpis,
+            event_chunk=event_chunk,
+        )
