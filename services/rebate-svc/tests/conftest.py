@@ -15,7 +15,7 @@ import pytest
 from channel_common import ReceivedEvent, SQLModelSession, create_engine, create_sessionmaker
 from channel_common.testing import TEST_JWT_KEY, NatsServer, app_client, bearer, fresh_database_url
 from rebate_svc.app import create_app
-from rebate_svc.consumers import aggregates_handler, on_partner_event
+from rebate_svc.consumers import aggregates_handler, partner_handler
 from rebate_svc.settings import Settings
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -84,7 +84,7 @@ class Feed:
     async def partner(self, **overrides: Any) -> dict[str, Any]:
         data = make_partner_event(**overrides)
         async with self.sessions() as session:
-            await on_partner_event(session, received("partner.registered.v1", data))
+            await partner_handler(self.settings)(session, received("partner.registered.v1", data))
             await session.commit()
         return data
 

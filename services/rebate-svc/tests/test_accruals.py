@@ -39,6 +39,19 @@ class TestAccruals:
         assert row["projected_basis"] == "137021.28"  # 70,000 x 92 / 47
         assert row["projected_amount"] == "5480.85"
 
+    async def test_figures_that_arrive_before_the_partner_accrue_when_it_does(
+        self, api: Api, feed: Feed
+    ) -> None:
+        await api.create_program()
+        partner_id = "5f2b8e8e-0c1e-4d8a-9a52-3f7f1d0b9c11"
+        await feed.sales(partner_id, {"2026-07": "50000.00", "2026-08": "20000.00"})
+        assert (await api.request("GET", "/accruals")).json()["items"] == []
+        await feed.partner(id=partner_id)
+        (row,) = (await api.request("GET", "/accruals")).json()["items"]
+        assert (row["partner_id"], row["basis_value"], row["accrued_amount"]) == (
+            partner_id, "70000.00", "2100.00",
+        )  # fmt: skip
+
     async def test_only_active_programs_valid_today_accrue(self, api: Api, feed: Feed) -> None:
         await api.create_program(status="draft")
         await api.create_program(valid_from="2026-09-01")

@@ -31,7 +31,7 @@ from ._errors import (
     problem_responses,
 )
 from ._events import ReceivedEvent, build_headers, encode_data
-from ._outbox import OutboxRelay, add_event
+from ._outbox import OutboxRelay, add_event, mark_outbox_pending
 from ._pagination import MAX_PAGE_SIZE, Page, PageParams, decode_cursor, encode_cursor
 from ._routing import IDEMPOTENCY_HEADER, ServiceRoute, SessionDep, current_session
 from ._settings import BaseServiceSettings
@@ -89,6 +89,7 @@ __all__ = [
     "etag_for",
     "install_error_handlers",
     "issue_token",
+    "mark_outbox_pending",
     "problem_response",
     "problem_responses",
     "require_scopes",

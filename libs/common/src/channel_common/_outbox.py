@@ -19,7 +19,7 @@ from ._events import build_headers, encode_data
 from ._metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
 from ._tables import OutboxMessage
 
-__all__ = ["OutboxRelay", "add_event"]
+__all__ = ["OutboxRelay", "add_event", "mark_outbox_pending"]
 
 log = structlog.get_logger(__name__)
 _PENDING_FLAG = "outbox_pending"
@@ -43,8 +43,13 @@ def add_event(
             payload=encode_data(data),
         )
     )
-    session.info[_PENDING_FLAG] = True
+    mark_outbox_pending(session)
     return headers["ce-id"]
+
+
+def mark_outbox_pending(session: SQLModelSession) -> None:
+    """Wake the relay when this session commits (for outbox rows written in bulk by hand)."""
+    session.info[_PENDING_FLAG] = True
 
 
 class OutboxRelay:

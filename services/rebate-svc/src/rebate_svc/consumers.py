@@ -11,7 +11,7 @@ __all__ = [
     "KPI_DURABLE",
     "PARTNER_DURABLE",
     "aggregates_handler",
-    "on_partner_event",
+    "partner_handler",
     "subscriptions",
 ]
 
@@ -19,10 +19,20 @@ PARTNER_DURABLE = "rebate-partners"
 KPI_DURABLE = "rebate-kpi-aggregates"
 
 
-async def on_partner_event(session: SQLModelSession, event: ReceivedEvent) -> None:
-    """Keep the partner replica (highest version wins)."""
-    snapshot = service.PartnerSnapshot.model_validate(event.data)
-    await service.apply_partner(session, snapshot=snapshot)
+def partner_handler(settings: Settings) -> EventHandler:
+    """The handler of `partner.*`: the replica (highest version wins), then its accruals."""
+
+    async def on_partner_event(session: SQLModelSession, event: ReceivedEvent) -> None:
+        snapshot = service.PartnerSnapshot.model_validate(event.data)
+        await service.apply_partner(
+            session,
+            snapshot=snapshot,
+            today=settings.today(),
+            volume_kpis=settings.volume_kpis,
+            event_chunk=settings.accrual_event_chunk,
+        )
+
+    return on_partner_event
 
 
 def aggregates_handler(settings: Settings) -> EventHandler:
@@ -48,7 +58,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
             durable=PARTNER_DURABLE,
             stream="PARTNER",
             subjects=("partner.>",),
-            handler=on_partner_event,
+            handler=partner_handler(settings),
         ),
         Subscription(
             durable=KPI_DURABLE,

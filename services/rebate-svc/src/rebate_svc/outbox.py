@@ -9,15 +9,17 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from channel_common import OutboxMessage, SQLModelSession, build_headers, utcnow
+from channel_common import (
+    OutboxMessage,
+    SQLModelSession,
+    build_headers,
+    mark_outbox_pending,
+    utcnow,
+)
 
 from .bulk import copy_rows
 
 __all__ = ["add_events"]
-
-# channel_common's relay wakes up after a commit whose session carries this flag (the
-# `_PENDING_FLAG` of channel_common._outbox); without it the relay still polls.
-_PENDING_FLAG = "outbox_pending"
 
 
 async def add_events(
@@ -44,5 +46,5 @@ async def add_events(
     if not rows:
         return 0
     await copy_rows(session, table=OutboxMessage.__table__, rows=rows)  # type: ignore[attr-defined]
-    session.info[_PENDING_FLAG] = True
+    mark_outbox_pending(session)
     return len(rows)

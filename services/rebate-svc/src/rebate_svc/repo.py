@@ -18,6 +18,7 @@ from .models import Accrual, KpiAggregate, PartnerReplica, Program, Run, Stateme
 __all__ = [
     "StatementFilters",
     "active_programs",
+    "aggregate_keys",
     "get_program",
     "get_run",
     "get_statement",
@@ -109,6 +110,16 @@ async def upsert_aggregates(session: SQLModelSession, *, rows: list[dict[str, An
         where=KpiAggregate.__table__.c.version < excluded.version,  # type: ignore[attr-defined]
     )
     await session.execute(statement, rows)
+
+
+async def aggregate_keys(
+    session: SQLModelSession, *, partner_id: uuid.UUID
+) -> set[tuple[uuid.UUID, str, str]]:
+    """The (partner, kpi, month) keys of a partner's stored aggregates."""
+    query = select(KpiAggregate.kpi, KpiAggregate.period).where(
+        KpiAggregate.partner_id == partner_id
+    )
+    return {(partner_id, kpi, period) for kpi, period in (await session.exec(query)).all()}
 
 
 async def load_partners(

@@ -57,9 +57,27 @@ class AggregatesUpdated(BaseModel):
     updates: list[AggregateUpdate]
 
 
-async def apply_partner(session: SQLModelSession, *, snapshot: PartnerSnapshot) -> None:
-    """Keep the partner snapshot with the highest version."""
+async def apply_partner(
+    session: SQLModelSession,
+    *,
+    snapshot: PartnerSnapshot,
+    today: date,
+    volume_kpis: tuple[str, ...],
+    event_chunk: int = 500,
+) -> None:
+    """Keep the partner snapshot with the highest version, then refresh its accruals: figures
+    that arrived before the partner (or before it became eligible) count from now on."""
     await repo.upsert_partner(session, row=snapshot.model_dump())
+    await session.flush()
+    touched = await repo.aggregate_keys(session, partner_id=snapshot.id)
+    if touched:
+        await refresh_accruals(
+            session,
+            touched=touched,
+            today=today,
+            volume_kpis=volume_kpis,
+            event_chunk=event_chunk,
+        )
 
 
 async def apply_aggregates(
