@@ -44,7 +44,13 @@ from channel_common import (
     create_engine,
     create_sessionmaker,
 )
-from channel_common.testing import TEST_JWT_KEY, NatsServer, app_client, bearer, fresh_database_url
+from channel_common.testing import (
+    TEST_JWT_KEY,
+    app_client,
+    bearer,
+    free_port,
+    fresh_database_url,
+)
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -231,11 +237,13 @@ async def _empty_tables(url: str) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, nats_server: NatsServer) -> Settings:
+def settings(database_url: str) -> Settings:
+    # A NATS nobody listens on: other tests' events on a shared server must not reach this
+    # service's consumers. Integration tests swap in a broker of their own.
     return Settings(
         jwt_key=TEST_JWT_KEY,
         database_url=database_url,
-        nats_url=nats_server.url,
+        nats_url=f"nats://127.0.0.1:{free_port()}",
         outbox_poll_seconds=0.2,
         allow_loopback_webhooks=True,
         webhook_poll_seconds=0.05,

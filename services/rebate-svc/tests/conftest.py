@@ -13,7 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from channel_common import ReceivedEvent, SQLModelSession, create_engine, create_sessionmaker
-from channel_common.testing import TEST_JWT_KEY, NatsServer, app_client, bearer, fresh_database_url
+from channel_common.testing import (
+    TEST_JWT_KEY,
+    app_client,
+    bearer,
+    free_port,
+    fresh_database_url,
+)
 from rebate_svc.app import create_app
 from rebate_svc.consumers import aggregates_handler, partner_handler
 from rebate_svc.settings import Settings
@@ -190,11 +196,13 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str, nats_server: NatsServer) -> Settings:
+def settings(database_url: str) -> Settings:
+    # A NATS nobody listens on: other tests' events on a shared server must not reach this
+    # service's consumers. Integration tests swap in a broker of their own.
     return Settings(
         jwt_key=TEST_JWT_KEY,
         database_url=database_url,
-        nats_url=nats_server.url,
+        nats_url=f"nats://127.0.0.1:{free_port()}",
         outbox_poll_seconds=0.2,
         log_json=False,
         log_level="WARNING",
