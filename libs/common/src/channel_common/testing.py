@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -189,27 +190,64 @@ def nats_server() -> Iterator[NatsServer]:
 
 def fresh_database_url(alembic_ini: Path | str | None, tmp_dir: Path) -> Iterator[str]:
     """A new, migrated database: a SQLite file, or a PostgreSQL database when
-    TEST_DATABASE_URL names a server. Dropped afterwards."""
+    TEST_DATABASE_URL names a server. Dropped afterwards.
+
+    Each service's migrations run once per test session, into a template; every test gets a
+    copy of it (a file copy, or PostgreSQL's CREATE DATABASE … TEMPLATE)."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        url = f"sqlite+aiosqlite:///{tmp_dir / f'{uuid.uuid4().hex}.db'}"
+        path = tmp_dir / f"{uuid.uuid4().hex}.db"
         if alembic_ini is not None:
-            upgrade_database(alembic_ini, url)
-        yield url
+            shutil.copyfile(_sqlite_template(Path(alembic_ini)), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
+    admin = make_url(base).render_as_string(hide_password=False)
     name = f"test_{uuid.uuid4().hex[:16]}"
-    admin = make_url(base)
-    _run_admin_sql(admin.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
-    url = admin.set(database=name).render_as_string(hide_password=False)
+    template = "" if alembic_ini is None else f' TEMPLATE "{_pg_template(Path(alembic_ini), base)}"'
+    _run_admin_sql(admin, f'CREATE DATABASE "{name}"{template}')
     try:
-        if alembic_ini is not None:
-            upgrade_database(alembic_ini, url)
-        yield url
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        _run_admin_sql(
-            admin.render_as_string(hide_password=False),
-            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        _run_admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_templates: dict[tuple[Path, str], str] = {}
+
+
+def _sqlite_template(alembic_ini: Path) -> str:
+    key = (alembic_ini.resolve(), "sqlite")
+    if key not in _templates:
+        folder = Path(tempfile.mkdtemp(prefix="db-template-"))
+        path = folder / "template.db"
+        upgrade_database(alembic_ini, f"sqlite+aiosqlite:///{path}")
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the main file
+        _templates[key] = str(path)
+    return _templates[key]
+
+
+def _pg_template(alembic_ini: Path, base: str) -> str:
+    key = (alembic_ini.resolve(), base)
+    if key not in _templates:
+        name = f"test_template_{uuid.uuid4().hex[:12]}"
+        admin = make_url(base)
+        _run_admin_sql(admin.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
+        upgrade_database(
+            alembic_ini, admin.set(database=name).render_as_string(hide_password=False)
         )
+        _templates[key] = name
+    return _templates[key]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the template databases of this test session."""
+    for (_ini, base), name in list(_templates.items()):
+        if base == "sqlite":
+            shutil.rmtree(Path(name).parent, ignore_errors=True)
+        else:
+            admin = make_url(base).render_as_string(hide_password=False)
+            _run_admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _templates.clear()
 
 
 def _run_admin_sql(url: str, sql: str) -> None:
