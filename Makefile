@@ -3,6 +3,7 @@
 UV ?= uv
 PYTHON ?= python3
 PYTEST_ARGS ?=
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 # Use the machine's Python; never let uv download one.
 export UV_PYTHON_DOWNLOADS := never
@@ -14,7 +15,7 @@ SYNC_FLAGS = --all-packages $(if $(wildcard uv.lock),--frozen,)
 RUN = $(UV_CMD) run --no-sync
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format contracts .uv
+.PHONY: help run test lint format contracts bench .uv
 
 help: ## list the targets
 	@echo "Channel Suite - make targets:"
@@ -49,3 +50,7 @@ format: .venv ## format the code and apply ruff's safe fixes
 
 contracts: .venv ## regenerate / check the API and event contracts
 	$(RUN) python scripts/contracts.py
+
+bench: .venv ## run the benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/ingest.py
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/rebate_run.py

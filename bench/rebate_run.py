@@ -43,7 +43,9 @@ def database(tmp: Path) -> Generator[str, None, None]:
     """A fresh migrated database (PostgreSQL when BENCH_DATABASE_URL is set)."""
     base = os.environ.get("BENCH_DATABASE_URL")
     if base:
-        os.environ["TEST_DATABASE_URL"] = base
+        # The same URL bench/ingest.py takes (plain postgresql://), in SQLAlchemy's async form.
+        _, _, rest = base.partition("://")
+        os.environ["TEST_DATABASE_URL"] = f"postgresql+asyncpg://{rest}"
     yield from fresh_database_url(ALEMBIC_INI, tmp)
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from kpi_svc.aggregation import AggregateState, Aggregation, group_value, merge_all
-from kpi_svc.events import RecordedObservation, chunk_by_size
-from kpi_svc.scaled import format_decimal, from_micro, to_micro
+from kpi_svc.events import RecordedObservation, chunk_by_length, chunk_by_size, json_text_length
+from kpi_svc.scaled import (
+    format_decimal,
+    from_micro,
+    mean_text,
+    micro_text,
+    round_value,
+    to_micro,
+)
 
 D = Decimal
 
@@ -84,3 +92,34 @@ class TestChunkBySize:
         for chunk in chunks:
             body = "[" + ",".join(item.model_dump_json() for item in chunk) + "]"
             assert len(body.encode()) <= 4096 - 1024
+
+
+class TestChunkByLength:
+    @pytest.mark.parametrize(
+        "text",
+        [None, "", "erp", 'say "hi"', "back\\slash", "tab\there", "\x7f", "Zürich", "店铺 🏬"],
+    )
+    def test_measures_text_as_json_writes_it(self, text: str | None) -> None:
+        assert json_text_length(text) == len(json.dumps(text))
+
+    def test_cuts_like_the_encoded_lists(self) -> None:
+        items = [{"source": "x" * (i % 50), "n": i} for i in range(500)]
+        lengths = [len(json.dumps(item, separators=(",", ":"))) for item in items]
+        chunks = chunk_by_length(items, lengths, max_bytes=4096)
+        assert len(chunks) > 1
+        assert [item for chunk in chunks for item in chunk] == items
+        for chunk in chunks:
+            assert len(json.dumps(chunk, separators=(",", ":"))) <= 4096 - 1024
+
+
+class TestIntegerFormatting:
+    @pytest.mark.parametrize("micro", [0, 1, -1, 10**6, -125_000, 1_234_500_000, 2**63 - 1])
+    def test_micro_text_matches_the_decimal_format(self, micro: int) -> None:
+        assert micro_text(micro) == format_decimal(from_micro(micro))
+
+    @pytest.mark.parametrize(
+        ("total", "count"),
+        [(5, 2), (-5, 2), (7, 3), (-7, 3), (1, 3), (2, 3), (0, 9), (2**63 - 1, 7), (15, 10**8)],
+    )
+    def test_mean_text_rounds_half_up_like_decimals(self, total: int, count: int) -> None:
+        assert mean_text(total, count) == format_decimal(round_value(from_micro(total) / count))

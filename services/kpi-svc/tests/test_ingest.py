@@ -232,6 +232,23 @@ class TestAggregatesAndEvents:
         month = next(u for u in updates if u["granularity"] == "month")
         assert Decimal(month["value"]) == sum(range(300)) and month["count"] == 300
 
+    async def test_escaped_sources_stay_under_the_size_limit(
+        self, settings: Settings, kpi: Kpi
+    ) -> None:
+        small = settings.model_copy(update={"event_max_bytes": 4 * 1024})
+        partner = await kpi.partner()
+        sources = ['店铺 "东" 🏬', "back\\slash", "tab\tline", "x" * 100]
+        items = [obs(partner, value=str(i), source=sources[i % 4]) for i in range(200)]
+        async with app_client(create_app(small)) as client:
+            response = await client.post(
+                "/api/v1/observations", json={"observations": items}, headers=kpi.headers
+            )
+        assert response.json()["accepted"] == 200
+        outbox = await kpi.rows(OutboxMessage)
+        assert all(len(row.payload) <= 4 * 1024 for row in outbox)
+        recorded = [o for e in events(outbox, RECORDED) for o in e["observations"]]
+        assert sorted(o["source"] for o in recorded) == sorted(i["source"] for i in items)
+
 
 class TestLimits:
     async def test_an_aggregate_beyond_the_exact_range_stores_nothing(self, kpi: Kpi) -> None:

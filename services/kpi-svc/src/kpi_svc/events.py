@@ -6,6 +6,7 @@ Never one event per observation: a batch is announced in chunks, each message at
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -28,7 +29,9 @@ __all__ = [
     "ObservationsRecorded",
     "RecordedObservation",
     "RejectedItem",
+    "chunk_by_length",
     "chunk_by_size",
+    "json_text_length",
 ]
 
 SOURCE = "urn:channel-suite:kpi-svc"
@@ -40,6 +43,7 @@ INGEST = "kpi.ingest.v1"
 # Room for the rest of the event body around the chunked list.
 _ENVELOPE_BYTES = 1024
 T = TypeVar("T", bound=BaseModel)
+U = TypeVar("U")
 
 
 class RecordedObservation(BaseModel):
@@ -125,3 +129,31 @@ def chunk_by_size(items: Sequence[T], *, max_bytes: int) -> list[list[T]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def chunk_by_length(items: Sequence[U], lengths: Sequence[int], *, max_bytes: int) -> list[list[U]]:
+    """Split `items` (whose JSON texts are `lengths` long) so that each chunk's JSON list stays
+    within `max_bytes` of an event; the same greedy cut as `chunk_by_size`, without encoding
+    each item to learn its size."""
+    budget = max_bytes - _ENVELOPE_BYTES
+    chunks: list[list[U]] = []
+    current: list[U] = []
+    size = 2  # the brackets
+    for item, length in zip(items, lengths, strict=True):
+        if current and size + length + 1 > budget:
+            chunks.append(current)
+            current, size = [], 2
+        current.append(item)
+        size += length + 1  # + the comma
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def json_text_length(text: str | None) -> int:
+    """The length of `text` as a JSON value, as `json.dumps` writes it (ASCII, escaped)."""
+    if text is None:
+        return 4  # null
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    return len(json.dumps(text))

@@ -17,6 +17,8 @@ __all__ = [
     "DecimalOut",
     "format_decimal",
     "from_micro",
+    "mean_text",
+    "micro_text",
     "ratio",
     "round_value",
     "to_micro",
@@ -58,6 +60,28 @@ def to_micro(value: Decimal) -> int:
 def from_micro(micro: int) -> Decimal:
     """The decimal a scaled integer stands for (exact)."""
     return Decimal(micro).scaleb(-6)
+
+
+def micro_text(micro: int) -> str:
+    """`format_decimal(from_micro(micro))` in integer arithmetic (`1234.5`, `100`, `-0.125`)."""
+    whole, fraction = divmod(abs(micro), SCALE)
+    text = f"{whole}.{fraction:06d}".rstrip("0") if fraction else str(whole)
+    return "-" + text if micro < 0 else text
+
+
+# Below this count, rounding the integer quotient equals `round_value(from_micro(total) / count)`
+# (28 significant digits leave the tie decision untouched for any 64-bit total).
+_EXACT_MEAN_COUNT = 10**8
+
+
+def mean_text(total: int, count: int) -> str:
+    """`format_decimal(round_value(from_micro(total) / count))`, mostly in integers."""
+    if count >= _EXACT_MEAN_COUNT:
+        return format_decimal(round_value(from_micro(total) / count))
+    quotient, remainder = divmod(abs(total), count)
+    if 2 * remainder >= count:  # half-up: ties away from zero
+        quotient += 1
+    return micro_text(-quotient if total < 0 else quotient)
 
 
 def round_value(value: Decimal) -> Decimal:

@@ -9,19 +9,23 @@ from .definitions import (
     targets_for_period,
     upsert_targets,
 )
-from .observations import (
-    AggregateRow,
+from .ingest import (
+    AggregateDelta,
+    ObservationRow,
+    PartnerState,
     StoredAggregate,
-    aggregate_rows,
     insert_observations,
-    list_observations,
-    region_within,
+    partner_states,
     upsert_aggregates,
 )
+from .observations import AggregateRow, aggregate_rows, list_observations, region_within
 from .partners import get_partner, partners_by_ids, upsert_partner
 
 __all__ = [
+    "AggregateDelta",
     "AggregateRow",
+    "ObservationRow",
+    "PartnerState",
     "StoredAggregate",
     "aggregate_rows",
     "all_definitions",
@@ -32,6 +36,7 @@ __all__ = [
     "list_definitions",
     "list_observations",
     "list_targets",
+    "partner_states",
     "partners_by_ids",
     "region_within",
     "targets_for_period",

@@ -1,5 +1,4 @@
-"""Queries of observations and aggregates: bulk writes through Core statements
-(executemany with RETURNING)."""
+"""Queries of observations and aggregates (the bulk writes of ingestion are in `ingest`)."""
 
 from __future__ import annotations
 
@@ -7,99 +6,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from channel_common import SQLModelSession
 from sqlmodel import col, select
 
 from ..aggregation import AggregateState
-from ..models import AGGREGATES, OBSERVATIONS, PARTNERS, Observation
-from ._sql import dialect_insert
-
-
-async def insert_observations(
-    session: SQLModelSession, *, rows: Sequence[dict[str, Any]]
-) -> set[uuid.UUID]:
-    """Insert what is new (ON CONFLICT DO NOTHING on the id); the ids really inserted."""
-    if not rows:
-        return set()
-    statement = (
-        dialect_insert(session, OBSERVATIONS).on_conflict_do_nothing().returning(OBSERVATIONS.c.id)
-    )
-    result = await session.execute(statement, list(rows))
-    return {row[0] for row in result.all()}
-
-
-async def upsert_aggregates(
-    session: SQLModelSession, *, rows: Sequence[dict[str, Any]]
-) -> list[StoredAggregate]:
-    """Merge each row's statistics into its (partner, kpi, granularity, period) aggregate and
-    bump its version; the aggregates as they are now. OverflowError when a sum leaves the
-    64-bit range (about 9.2e12 in value units)."""
-    if not rows:
-        return []
-    table = AGGREGATES.c
-    insert = dialect_insert(session, AGGREGATES)
-    new = insert.excluded
-    later = sa.or_(
-        new.last_on > table.last_on,
-        sa.and_(new.last_on == table.last_on, new.last_id > table.last_id),
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.partner_id, table.kpi, table.granularity, table.period],
-        set_={
-            "total_micro": table.total_micro + new.total_micro,
-            "count": table["count"] + new["count"],
-            "min_micro": sa.case(
-                (new.min_micro < table.min_micro, new.min_micro), else_=table.min_micro
-            ),
-            "max_micro": sa.case(
-                (new.max_micro > table.max_micro, new.max_micro), else_=table.max_micro
-            ),
-            "last_micro": sa.case((later, new.last_micro), else_=table.last_micro),
-            "last_on": sa.case((later, new.last_on), else_=table.last_on),
-            "last_id": sa.case((later, new.last_id), else_=table.last_id),
-            "version": table.version + 1,
-            "updated_at": new.updated_at,
-        },
-    ).returning(
-        table.partner_id,
-        table.kpi,
-        table.granularity,
-        table.period,
-        table.total_micro,
-        table["count"],
-        table.min_micro,
-        table.max_micro,
-        table.last_micro,
-        table.version,
-    )
-    try:
-        result = [StoredAggregate(*row) for row in await session.execute(statement, list(rows))]
-    except sa.exc.DBAPIError as exc:  # PostgreSQL: bigint out of range
-        if "out of range" in str(exc.orig):
-            raise OverflowError("an aggregate exceeds the exact integer range") from exc
-        raise
-    # SQLite turns an integer overflow into a float instead of failing.
-    if any(isinstance(row.total_micro, float) for row in result):
-        raise OverflowError("an aggregate exceeds the exact integer range")
-    return result
-
-
-class StoredAggregate(NamedTuple):
-    """An aggregate as an upsert left it."""
-
-    partner_id: uuid.UUID
-    kpi: str
-    granularity: str
-    period: str
-    total_micro: int
-    observations: int  # the `count` column (a NamedTuple cannot call a field `count`)
-    min_micro: int
-    max_micro: int
-    last_micro: int
-    version: int
+from ..models import AGGREGATES, PARTNERS, Observation
 
 
 @dataclass(frozen=True)
