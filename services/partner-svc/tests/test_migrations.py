@@ -4,51 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
-from channel_common import create_engine
+from channel_common.testing import schema_differences, table_names
 from partner_svc.models import PartnerTable
-from sqlalchemy import inspect
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 OURS = ("partners", "tiers", "territories", "partner_history")
 
 
-async def differences(url: str) -> list[Any]:
-    def compare(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "version_table": "alembic_version_partner"}
-        )
-        return list(compare_metadata(context, PartnerTable.metadata))
-
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            found: list[Any] = await connection.run_sync(compare)
-    finally:
-        await engine.dispose()
-    return [d for d in found if any(table in repr(d) for table in OURS)]
-
-
-async def table_names(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            names: list[str] = await connection.run_sync(
-                lambda sync: inspect(sync).get_table_names()
-            )
-    finally:
-        await engine.dispose()
-    return set(names)
-
-
 class TestMigrations:
     async def test_leave_no_difference_to_the_models(self, database_url: str) -> None:
-        assert await differences(database_url) == []
+        assert (
+            await schema_differences(
+                database_url, PartnerTable.metadata, version_table="alembic_version_partner"
+            )
+            == []
+        )
 
     async def test_downgrade_and_upgrade_again(self, database_url: str) -> None:
         config = Config(str(ALEMBIC_INI))

@@ -23,11 +23,14 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, inspect
+from sqlalchemy.engine import Connection, make_url
 
 from ._auth import issue_token
 from ._bus import EventBus
@@ -248,6 +251,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             admin = make_url(base).render_as_string(hide_password=False)
             _run_admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _templates.clear()
+
+
+async def schema_differences(url: str, metadata: MetaData, *, version_table: str) -> list[Any]:
+    """What Alembic's autogenerate finds between the database and `metadata`'s tables (the
+    hand-written migrations must leave nothing)."""
+
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": version_table}
+        )
+        return list(compare_metadata(context, metadata))
+
+    found: list[Any] = await _inspect(url, compare)
+    ours = [f"'{name}'" for name in metadata.tables]
+    return [d for d in found if any(name in repr(d) for name in ours)]
+
+
+async def table_names(url: str) -> set[str]:
+    """The tables the database holds."""
+    names: list[str] = await _inspect(url, lambda sync: inspect(sync).get_table_names())
+    return set(names)
+
+
+async def _inspect(url: str, check: Callable[[Connection], Any]) -> Any:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(check)
+    finally:
+        await engine.dispose()
 
 
 def _run_admin_sql(url: str, sql: str) -> None:
