@@ -10,10 +10,9 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,7 @@ import uvicorn
 from alert_svc.app import create_app
 from alert_svc.settings import Settings
 from channel_common import build_headers, utcnow
-from channel_common.testing import NatsServer, app_client, bearer, free_port
+from channel_common.testing import NatsServer, app_client, bearer, eventually, free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -71,15 +70,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await task
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own (fresh streams)."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
 @dataclass
 class Suite:
     client: httpx.AsyncClient
@@ -119,14 +109,6 @@ async def suite(settings: Settings, broker: NatsServer) -> AsyncIterator[Suite]:
 
         yield Suite(client, bearer(settings, WRITE), publish)
         await nc.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def aggregate(partner_id: str, period: str, value: str, version: int) -> dict[str, Any]:

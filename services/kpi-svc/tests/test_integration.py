@@ -3,18 +3,16 @@ announced once each in chunks, and `kpi.ingest.v1` handled like REST."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import nats
 import pytest
-from channel_common import EventBus, InboxEntry, OutboxMessage, SQLModelSession, build_headers
-from channel_common.testing import NatsServer, app_client
+from channel_common import InboxEntry, OutboxMessage, SQLModelSession, build_headers
+from channel_common.testing import NatsServer, app_client, eventually
 from kpi_svc.app import create_app
 from kpi_svc.models import Observation, Partner
 from kpi_svc.settings import Settings
@@ -28,24 +26,6 @@ Sessions = async_sessionmaker[SQLModelSession]
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own: empty streams, no other test's consumers."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def streams(broker: NatsServer) -> None:
-    """The suite's streams declared on the broker, as any service does at start."""
-    bus = EventBus(url=broker.url, name="test")
-    bus.start()
-    assert await bus.wait_ready(10)
-    await bus.close()
-
-
-@pytest.fixture
 def live(settings: Settings, broker: NatsServer, streams: None) -> Settings:
     return settings.model_copy(update={"nats_url": broker.url, "event_max_bytes": 8 * 1024})
 
@@ -55,14 +35,6 @@ async def running(settings: Settings, sessions: Sessions) -> AsyncIterator[Kpi]:
     """The app on the test's broker (the only app on this database, so the only relay)."""
     async with app_client(create_app(settings)) as client:
         yield Kpi(client, settings, sessions)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def publish(

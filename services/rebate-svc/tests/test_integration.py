@@ -6,28 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any
 
 import nats
 import pytest
 from channel_common import build_headers
-from channel_common.testing import NatsServer
+from channel_common.testing import NatsServer, eventually
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from rebate_svc.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import Api
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own, so its streams hold only this test's events."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.stop()
 
 
 class Bus:
@@ -81,14 +71,6 @@ async def live(api: Api, broker: NatsServer) -> AsyncIterator[tuple[Api, Bus]]:
         yield api, bus
     finally:
         await bus.nc.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: int = 15) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def accrued(api: Api, partner_id: str) -> str | None:
