@@ -42,7 +42,6 @@ from channel_common import (
     SQLModelSession,
     claim_event,
     create_engine,
-    create_sessionmaker,
 )
 from channel_common.testing import (
     TEST_JWT_KEY,
@@ -266,14 +265,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def api(client: httpx.AsyncClient, settings: Settings) -> Api:
     """The routes as an ops user holding alerts:read and alerts:write."""
     return Api(client, settings)
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[SQLModelSession]]:
-    """Sessions on the service's database."""
-    engine = create_engine(settings.database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from channel_common import ReceivedEvent, SQLModelSession, create_engine, create_sessionmaker
+from channel_common import ReceivedEvent, SQLModelSession
 from channel_common.testing import TEST_JWT_KEY, app_client, bearer, free_port, fresh_database_url
 from kpi_svc.app import create_app
 from kpi_svc.consumers import apply_partner_event
@@ -88,14 +88,6 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         log_level="WARNING",
     )
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[SQLModelSession]]:
-    """Sessions on the service's database, for seeding and inspecting it."""
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 class Kpi:

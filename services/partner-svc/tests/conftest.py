@@ -10,11 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from channel_common import SQLModelSession, create_engine, create_sessionmaker
 from channel_common.testing import TEST_JWT_KEY, NatsServer, app_client, bearer, fresh_database_url
 from partner_svc.app import create_app
 from partner_svc.settings import Settings
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 PROBLEM = "application/problem+json"
@@ -146,14 +144,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def api(client: httpx.AsyncClient, settings: Settings) -> Api:
     """The routes as an ops user holding partners:read and partners:write."""
     return Api(client, settings)
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[SQLModelSession]]:
-    """Sessions on the service's database, for what the API cannot do (seed, tamper)."""
-    engine = create_engine(settings.database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from channel_common import ReceivedEvent, SQLModelSession, create_engine, create_sessionmaker
+from channel_common import ReceivedEvent, SQLModelSession
 from channel_common.testing import (
     TEST_JWT_KEY,
     app_client,
@@ -220,14 +220,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def api(client: httpx.AsyncClient, settings: Settings) -> Api:
     """The routes as an ops user holding every rebates scope."""
     return Api(client, settings)
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[SQLModelSession]]:
-    """Sessions on the service's database (seed projections, inspect the outbox)."""
-    engine = create_engine(settings.database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
 
 
 @pytest.fixture

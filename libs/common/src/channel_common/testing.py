@@ -31,10 +31,11 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from ._auth import issue_token
 from ._bus import EventBus
-from ._db import create_engine
+from ._db import SQLModelSession, create_engine, create_sessionmaker
 from ._events import build_headers, encode_data
 from ._settings import BaseServiceSettings
 from .migrations import upgrade_database
@@ -179,6 +180,15 @@ async def publish_event(
     finally:
         await nc.close()
     return headers["ce-id"]
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[SQLModelSession]]:
+    """Sessions on the test's database (its `database_url` fixture), to seed and inspect it
+    beside the app."""
+    engine = create_engine(database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
