@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -10,13 +11,16 @@ import httpx
 import structlog
 from channel_common import SQLModelSession, utcnow
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 
 from . import repo, service
 from .metrics import ALERTS_OPEN
 from .schemas import SEVERITIES
 from .service.delivery import deliver_due
 from .service.lifecycle import notify_unsilenced
+from .service.notify import DELIVERY_PENDING
 from .settings import Settings
 
 __all__ = ["refresh_gauge", "run_deliveries", "run_gauge", "run_sweep", "sweep_once"]
@@ -37,19 +41,35 @@ async def _uninterrupted(work: Awaitable[T]) -> T:
 
 
 async def run_deliveries(app: FastAPI) -> None:
-    """Send due webhook deliveries until cancelled."""
+    """Send due webhook deliveries until cancelled: woken by every commit that queued one,
+    and every `webhook_poll_seconds` for retries that come due."""
     settings: Settings = app.state.settings
     sessions: async_sessionmaker[SQLModelSession] = app.state.sessions
+    wakeup = asyncio.Event()
+
+    def on_commit(session: Session) -> None:
+        if session.info.pop(DELIVERY_PENDING, False):
+            wakeup.set()
+
+    session_class = sessions.kw["sync_session_class"]
+    event.listen(session_class, "after_commit", on_commit)
     timeout = httpx.Timeout(settings.webhook_timeout_seconds)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-        while not app.state.shutting_down:
-            try:
-                sent = await _uninterrupted(deliver_due(sessions, settings=settings, client=client))
-            except Exception as exc:
-                log.warning("webhook_worker_failed", error=repr(exc))
-                sent = 0
-            if sent < settings.webhook_batch_size:
-                await asyncio.sleep(settings.webhook_poll_seconds)
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            while not app.state.shutting_down:
+                wakeup.clear()
+                try:
+                    sent = await _uninterrupted(
+                        deliver_due(sessions, settings=settings, client=client)
+                    )
+                except Exception as exc:
+                    log.warning("webhook_worker_failed", error=repr(exc))
+                    sent = 0
+                if sent < settings.webhook_batch_size:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wakeup.wait(), settings.webhook_poll_seconds)
+    finally:
+        event.remove(session_class, "after_commit", on_commit)
 
 
 async def sweep_once(sessions: async_sessionmaker[SQLModelSession]) -> None:

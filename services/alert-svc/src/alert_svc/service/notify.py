@@ -16,7 +16,10 @@ from ..models import Alert, WebhookDelivery
 from ..schemas import SEVERITIES
 from .views import alert_read
 
-__all__ = ["announce", "is_silenced", "matches", "queue_deliveries"]
+__all__ = ["DELIVERY_PENDING", "announce", "is_silenced", "matches", "queue_deliveries"]
+
+# Set on a session that queued deliveries: its commit wakes the delivery worker.
+DELIVERY_PENDING = "webhook_delivery_pending"
 
 
 def matches(matchers: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
@@ -68,3 +71,4 @@ async def queue_deliveries(
                     created_at=now,
                 )
             )
+            session.info[DELIVERY_PENDING] = True
