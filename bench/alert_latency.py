@@ -985,8 +985,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--webhook-poll",
         type=float,
-        default=0.1,
-        help="ALERT_WEBHOOK_POLL_SECONDS for the run (service default 1.0; default here 0.1)",
+        default=1.0,
+        help="ALERT_WEBHOOK_POLL_SECONDS for the run (default 1.0, the service default: "
+        "deliveries are woken by the commit that queues them; the poll paces retries)",
     )
     parser.add_argument(
         "--env",
