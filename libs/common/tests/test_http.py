@@ -8,21 +8,12 @@ import time
 
 import jwt
 import pytest
-from channel_common.testing import TEST_JWT_KEY, app_client, bearer
+from channel_common.testing import TEST_JWT_KEY, app_client, assert_problem, bearer
 
 from .widgets import WidgetSettings, create_widgets_app
 
 WRITE = ["partners:read", "partners:write"]
 PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["type"] and body["detail"]
-    assert "Traceback" not in response.text
-    return body
 
 
 class TestErrors:

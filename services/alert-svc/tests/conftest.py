@@ -46,6 +46,7 @@ from channel_common import (
 from channel_common.testing import (
     TEST_JWT_KEY,
     app_client,
+    assert_problem,
     bearer,
     free_port,
     fresh_database_url,
@@ -53,7 +54,6 @@ from channel_common.testing import (
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-PROBLEM = "application/problem+json"
 READ_WRITE = ("alerts:read", "alerts:write")
 _versions = itertools.count(1)
 # Children before parents (SQLite deletes in this order).
@@ -157,14 +157,7 @@ class Feed:
 class Api:
     """The alert-svc routes over an in-process client, as a given principal."""
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-        """The response is an RFC 9457 problem with `status`; its body."""
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
-        body: dict[str, Any] = response.json()
-        assert body["status"] == status and body["title"] and body["detail"]
-        return body
+    problem = staticmethod(assert_problem)
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self.client = client

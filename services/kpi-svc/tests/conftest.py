@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 import pytest
 from channel_common import ReceivedEvent, SQLModelSession
-from channel_common.testing import TEST_JWT_KEY, app_client, bearer, free_port, fresh_database_url
+from channel_common.testing import (
+    TEST_JWT_KEY,
+    app_client,
+    assert_problem,
+    bearer,
+    free_port,
+    fresh_database_url,
+)
 from kpi_svc.app import create_app
 from kpi_svc.consumers import apply_partner_event
 from kpi_svc.settings import Settings
@@ -20,7 +27,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-PROBLEM = "application/problem+json"
 READ_WRITE = ("kpis:read", "kpis:write")
 _codes = itertools.count(1)
 
@@ -58,13 +64,7 @@ def obs(partner: str, kpi: str = "sales_amount", **overrides: Any) -> dict[str, 
     }
 
 
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with `status`; its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["type"] and body["title"] and body["detail"]
-    return body
+problem = assert_problem
 
 
 @pytest.fixture

@@ -10,12 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-from channel_common.testing import TEST_JWT_KEY, NatsServer, app_client, bearer, fresh_database_url
+from channel_common.testing import (
+    TEST_JWT_KEY,
+    NatsServer,
+    app_client,
+    assert_problem,
+    bearer,
+    fresh_database_url,
+)
 from partner_svc.app import create_app
 from partner_svc.settings import Settings
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-PROBLEM = "application/problem+json"
 READ_WRITE = ("partners:read", "partners:write")
 _codes = itertools.count(1)
 
@@ -26,15 +32,7 @@ class Api:
     # Qualification figures that meet every tier of the default ladder.
     QUALIFIED = {"registered_capital": "60000000", "years_in_business": 12, "service_staff": 80}
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-        """The response is an RFC 9457 problem with `status`; its body."""
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
-        body: dict[str, Any] = response.json()
-        assert body["status"] == status and body["type"] and body["title"] and body["detail"]
-        assert "Traceback" not in response.text
-        return body
+    problem = staticmethod(assert_problem)
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self.client = client

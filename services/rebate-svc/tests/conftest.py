@@ -16,6 +16,7 @@ from channel_common import ReceivedEvent, SQLModelSession
 from channel_common.testing import (
     TEST_JWT_KEY,
     app_client,
+    assert_problem,
     bearer,
     free_port,
     fresh_database_url,
@@ -26,7 +27,6 @@ from rebate_svc.settings import Settings
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
-PROBLEM = "application/problem+json"
 ALL_SCOPES = ("rebates:read", "rebates:write", "rebates:approve")
 TODAY = date(2026, 8, 16)  # day 47 of 2026-Q3 (92 days)
 _versions = itertools.count(1)
@@ -133,14 +133,7 @@ def program_body(**overrides: Any) -> dict[str, Any]:
 class Api:
     """The rebate-svc routes over an in-process client, as a given principal."""
 
-    @staticmethod
-    def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-        """The response is an RFC 9457 problem with `status`; its body."""
-        assert response.status_code == status, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
-        body: dict[str, Any] = response.json()
-        assert body["status"] == status and body["title"] and body["detail"]
-        return body
+    problem = staticmethod(assert_problem)
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self.client = client

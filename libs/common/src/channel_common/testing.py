@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from ._auth import issue_token
 from ._bus import EventBus
 from ._db import SQLModelSession, create_engine, create_sessionmaker
+from ._errors import PROBLEM_CONTENT_TYPE
 from ._events import build_headers, encode_data
 from ._settings import BaseServiceSettings
 from .migrations import upgrade_database
@@ -44,6 +45,7 @@ __all__ = [
     "TEST_JWT_KEY",
     "NatsServer",
     "app_client",
+    "assert_problem",
     "bearer",
     "free_port",
     "fresh_database_url",
@@ -325,6 +327,19 @@ def bearer(
         ttl_seconds=ttl_seconds,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with `status` and no stack trace; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_CONTENT_TYPE)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"]
+    assert body["title"]
+    assert body["detail"]
+    assert "Traceback" not in response.text
+    return body
 
 
 @contextlib.asynccontextmanager
