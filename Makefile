@@ -15,7 +15,7 @@ SYNC_FLAGS = --all-packages $(if $(wildcard uv.lock),--frozen,)
 RUN = $(UV_CMD) run --no-sync
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format contracts bench .uv
+.PHONY: help run test lint format contracts clients bench battery soak .uv .tools
 
 help: ## list the targets
 	@echo "Channel Suite - make targets:"
@@ -28,6 +28,13 @@ help: ## list the targets
 		|| { echo "uv not found; installing it with pip"; $(PYTHON) -m pip install --quiet uv; } \
 		|| { echo "could not install uv; see https://docs.astral.sh/uv/" >&2; exit 1; }
 
+# Hidden step: the non-Python tools the tests call (promtool from Debian's prometheus package).
+.tools:
+	@command -v promtool >/dev/null 2>&1 || { echo "promtool not found; installing Debian's prometheus package"; \
+		(apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 \
+		|| { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus >/dev/null; }) \
+		|| { echo "could not install promtool (apt-get install prometheus)" >&2; exit 1; }; }
+
 # Hidden step: sync the workspace venv whenever the lock or a pyproject changed.
 .venv: pyproject.toml $(wildcard uv.lock libs/*/pyproject.toml services/*/pyproject.toml) | .uv
 	$(UV_CMD) sync $(SYNC_FLAGS)
@@ -36,13 +43,13 @@ help: ## list the targets
 run: .venv ## run the suite locally (embedded NATS + SQLite; honours NATS_URL / DATABASE_URL)
 	$(RUN) python scripts/devrun.py
 
-test: .venv ## run the test suite (extra pytest arguments: PYTEST_ARGS=...)
+test: .venv .tools ## run the test suite (extra pytest arguments: PYTEST_ARGS=...)
 	$(RUN) pytest -q $(PYTEST_ARGS)
 
 lint: .venv ## ruff check, ruff format --check, mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/common/src services/*/src scripts
+	$(RUN) mypy libs/common/src services/*/src tools/*/src scripts
 
 format: .venv ## format the code and apply ruff's safe fixes
 	$(RUN) ruff format .
@@ -50,6 +57,15 @@ format: .venv ## format the code and apply ruff's safe fixes
 
 contracts: .venv ## regenerate / check the API and event contracts
 	$(RUN) python scripts/contracts.py
+
+clients: .venv ## regenerate the TypeScript client under clients/typescript from the merged OpenAPI
+	$(RUN) python scripts/clients.py
+
+battery: .venv .tools ## the reliability and security battery at CI size
+	$(RUN) pytest -q battery $(PYTEST_ARGS)
+
+soak: .venv .tools ## the battery at soak size (longer)
+	BATTERY_SIZE=soak $(RUN) pytest -q battery $(PYTEST_ARGS)
 
 bench: .venv ## run the benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server)
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/ingest.py

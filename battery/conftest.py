@@ -1,0 +1,1 @@
+"""The reliability and security battery: `make battery` (CI size) and `make soak`."""

@@ -1,0 +1,1 @@
+"""channelctl: the Channel Suite command line."""
