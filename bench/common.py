@@ -10,9 +10,9 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from suite import Suite, SuiteOptions
+from suite import PREFIXES, Suite, SuiteOptions
 
-__all__ = ["DEFAULT_SERVER_URL", "Suite", "SuiteOptions", "handle_termination"]
+__all__ = ["DEFAULT_SERVER_URL", "PREFIXES", "Suite", "SuiteOptions", "handle_termination"]
 
 DEFAULT_SERVER_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

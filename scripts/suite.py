@@ -16,6 +16,7 @@ import contextlib
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,12 +45,13 @@ from devrun_plan import (  # noqa: E402
     uvicorn_command,
 )
 
-__all__ = ["ALL_SERVICES", "Suite", "SuiteOptions", "server_url_from_env"]
+__all__ = ["ALL_SERVICES", "PREFIXES", "Suite", "SuiteOptions", "server_url_from_env"]
 
 ALL_SERVICES = tuple(service.name for service in SERVICES)
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 BY_NAME = {service.name: service for service in SERVICES}
+PREFIXES = tuple(service.prefix for service in SERVICES)
 
 
 def server_url_from_env(var: str = "TEST_DATABASE_URL") -> str | None:
@@ -72,6 +74,7 @@ class SuiteOptions:
     workers: dict[str, int] = field(default_factory=dict)  # per service name, default 1
     fast_server: bool = True  # uvicorn --loop uvloop --http httptools
     extra_env: dict[str, str] = field(default_factory=dict)
+    keep_files: bool = False  # keep the temporary folder (logs, SQLite files) after close
 
 
 class Suite:
@@ -87,13 +90,18 @@ class Suite:
         self.envs: dict[str, dict[str, str]] = {}
         self.created: list[str] = []
         self.nats: NatsServer | None = None
-        self._temp = tempfile.TemporaryDirectory(prefix="channel-suite-")
-        self.temp = Path(self._temp.name)
+        self.temp = Path(tempfile.mkdtemp(prefix="channel-suite-"))
 
     @property
     def gateway_url(self) -> str:
         """Base URL of the gateway."""
         return f"http://{HOST}:{self.ports['gateway']}"
+
+    @property
+    def nats_url(self) -> str:
+        """The URL of the suite's own nats-server."""
+        assert self.nats is not None, "the suite is not started"
+        return self.nats.url
 
     @property
     def admin_headers(self) -> dict[str, str]:
@@ -134,7 +142,9 @@ class Suite:
         if self.options.server_url is not None:
             asyncio.run(self._create_databases(self.options.server_url))
         database_urls = {s.name: self.database_url(s.name) for s in SERVICES}
-        base_env = {**os.environ, **self.options.extra_env}
+        # The caller's own service settings must not leak into the run; extra_env sets them.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
+        base_env = {**inherited, **self.options.extra_env}
         self.envs = service_environments(
             base_env, self.ports, database_urls, self.nats.url, self.keys
         )
@@ -203,6 +213,14 @@ class Suite:
                     raise RuntimeError(f"not ready after {READY_TIMEOUT:.0f} s: {sorted(probes)}")
                 time.sleep(0.2)
 
+    def check_alive(self) -> None:
+        """Fail with the log tail of any started service that has exited."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with code {process.returncode}:\n{self.tail(name)}"
+                )
+
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time used so far by each started service (uvicorn and its workers)."""
         groups = {process.pid: name for name, process in self.processes.items()}
@@ -256,7 +274,10 @@ class Suite:
             self.nats = None
         if self.created and self.options.server_url is not None:
             asyncio.run(self._drop_databases(self.options.server_url))
-        self._temp.cleanup()
+        if self.options.keep_files:
+            print(f"kept {self.temp}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.temp, ignore_errors=True)
 
     async def _drop_databases(self, server_url: str) -> None:
         conn = await asyncpg.connect(server_url)
