@@ -1,135 +1,24 @@
-"""Specification of the backward-compatibility checker (tests/contract/openapi_compat.py)."""
+"""The backward-compatibility checker (tests/contract/openapi_compat.py) on OpenAPI documents."""
 
-import importlib.util
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any, Literal
 
-import pytest
+from compat_builders import (
+    Schema,
+    doc,
+    get,
+    nullable,
+    obj,
+    partner,
+    partner_api,
+    partner_responses,
+    post,
+    query,
+    ref,
+    string,
+)
 from fastapi import FastAPI, Query
+from openapi_compat import find_breaking_changes
 from pydantic import BaseModel, ConfigDict
-
-
-def _load_compat() -> ModuleType:
-    name = "channel_suite_openapi_compat"  # the name scripts/contracts.py loads it under too
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("openapi_compat.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-compat = _load_compat()
-find_breaking_changes = compat.find_breaking_changes
-find_breaking_event_changes = compat.find_breaking_event_changes
-
-Schema = dict[str, Any]
-
-
-# --- tiny builders for synthetic documents (fresh dicts every call, never shared) ---
-
-
-def doc(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> Schema:
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "test", "version": "1"},
-        "paths": paths,
-        "components": {"schemas": schemas or {}},
-    }
-
-
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def string(**extra: Any) -> Schema:
-    return {"type": "string", **extra}
-
-
-def nullable(schema: Schema) -> Schema:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> Schema:
-    return {"type": "object", "properties": properties, "required": list(required), **extra}
-
-
-def json_body(schema: Schema) -> Schema:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def get(response: Schema | None = None, *, parameters: list[Schema] | None = None) -> Schema:
-    return {
-        "parameters": parameters or [],
-        "responses": {
-            "200": {"description": "OK", **(json_body(response) if response else {})},
-            "422": {"description": "Invalid", **json_body(ref("Problem"))},
-        },
-    }
-
-
-def post(request: Schema, response: Schema | None = None, *, required: bool = True) -> Schema:
-    return {
-        "requestBody": {"required": required, **json_body(request)},
-        "responses": {"201": {"description": "Created", **json_body(response or obj({}))}},
-    }
-
-
-def query(name: str, *, required: bool = False, **schema: Any) -> Schema:
-    return {"name": name, "in": "query", "required": required, "schema": schema or string()}
-
-
-def problem() -> Schema:
-    return obj({"type": string(), "title": string(), "status": {"type": "integer"}})
-
-
-def partner_api(
-    partner: Schema, create: Schema | None = None, contact: Schema | None = None
-) -> Schema:
-    """A small partner API in the shape FastAPI generates."""
-    page = obj({"items": {"type": "array", "items": ref("Partner")}}, ("items",))
-    schemas = {"Partner": partner, "Page": page, "Problem": problem()}
-    schemas["Contact"] = contact or obj({"name": string(), "email": nullable(string())}, ("name",))
-    schemas["PartnerCreate"] = create or obj(
-        {"code": string(maxLength=64), "name": string()}, ("code",), additionalProperties=False
-    )
-    return doc(
-        {
-            "/api/v1/partners": {
-                "get": get(ref("Page"), parameters=[query("status"), query("limit")]),
-                "post": post(ref("PartnerCreate"), ref("Partner")),
-            },
-            "/api/v1/partners/{id}": {"get": get(ref("Partner")), "delete": get()},
-        },
-        schemas,
-    )
-
-
-def partner(**changes: Any) -> Schema:
-    properties: dict[str, Any] = {
-        "id": string(format="uuid"),
-        "code": string(),
-        "tier": string(enum=["platinum", "gold", "silver"]),
-        "contact": nullable(ref("Contact")),
-    }
-    properties.update(changes)
-    return obj({k: v for k, v in properties.items() if v is not None}, ("id", "code", "tier"))
-
-
-def partner_responses(problem: Callable[[str], str]) -> list[str]:
-    """``problem`` as reported for each response carrying partners (at: the path prefix)."""
-    return [
-        f"GET /api/v1/partners: response 200: {problem('items[].')}",
-        f"POST /api/v1/partners: response 201: {problem('')}",
-        f"GET /api/v1/partners/{{id}}: response 200: {problem('')}",
-    ]
 
 
 class TestFindBreakingChanges:
@@ -438,116 +327,3 @@ class TestFindBreakingChanges:
             "POST /api/v1/contacts: request body: 'kind': enum values removed: \"b\"",
             "POST /api/v1/contacts: response 201: property 'email' removed",
         ]
-
-
-def event(properties: dict[str, Any], required: tuple[str, ...] = (), **defs: Any) -> Schema:
-    return {"$id": "urn:test", **obj(properties, required), "$defs": defs}
-
-
-def def_ref(name: str) -> Schema:
-    return {"$ref": f"#/$defs/{name}"}
-
-
-class TestFindBreakingEventChanges:
-    def test_accepts_an_unchanged_schema(self) -> None:
-        schema = event({"a": string(), "b": def_ref("B")}, ("a",), B=obj({"c": string()}))
-
-        assert find_breaking_event_changes(schema, schema) == []
-
-    def test_reports_removed_property(self) -> None:
-        observations = {"type": "array", "items": def_ref("Observation")}
-        old = event(
-            {"batch_id": string(), "observations": observations},
-            Observation=obj({"id": string(), "region": string()}),
-        )
-        new = event(
-            {"batch_id": string(), "observations": observations},
-            Observation=obj({"id": string()}),
-        )
-
-        assert find_breaking_event_changes(old, new) == ["property 'observations[].region' removed"]
-
-    def test_reports_narrowed_enum(self) -> None:
-        old = event({"status": string(enum=["active", "suspended"])})
-        new = event({"status": string(enum=["active"])})
-
-        assert find_breaking_event_changes(old, new) == [
-            "'status': enum values removed: \"suspended\""
-        ]
-
-    def test_accepts_widened_enum(self) -> None:
-        old = event({"status": string(enum=["active"])})
-        new = event({"status": string(enum=["active", "suspended"])})
-
-        assert find_breaking_event_changes(old, new) == []
-
-    def test_reports_changed_type(self) -> None:
-        old = event({"value": string(), "count": {"type": "integer"}})
-        new = event({"value": {"type": "number"}, "count": {"type": "number"}})
-
-        assert find_breaking_event_changes(old, new) == [
-            "'value': type changed from string to number",
-            "'count': type changed from integer to number",
-        ]
-
-    def test_reports_property_no_longer_required(self) -> None:
-        old = event({"reason": string()}, ("reason",))
-        new = event({"reason": string()})
-
-        assert find_breaking_event_changes(old, new) == [
-            "property 'reason' no longer required (may be absent)"
-        ]
-
-    def test_accepts_newly_required_property(self) -> None:
-        old = event({"reason": string()})
-        new = event({"reason": string(), "actor": string()}, ("reason", "actor"))
-
-        assert find_breaking_event_changes(old, new) == []
-
-    def test_accepts_added_optional_property(self) -> None:
-        old = event({"reason": string()}, ("reason",))
-        new = event({"reason": string(), "note": nullable(string())}, ("reason",))
-
-        assert find_breaking_event_changes(old, new) == []
-
-    def test_handles_ref_cycles(self) -> None:
-        def node(*fields: str) -> Schema:
-            return obj({**{f: string() for f in fields}, "parent": nullable(def_ref("Node"))})
-
-        old = event({"root": def_ref("Node")}, Node=node("a", "b"))
-        new = event({"root": def_ref("Node")}, Node=node("a"))
-
-        assert find_breaking_event_changes(old, new) == ["property 'root.b' removed"]
-
-    def test_checks_pydantic_generated_schemas(self) -> None:
-        class TerritoryV1(BaseModel):
-            region: str
-            exclusive: bool
-
-        class PartnerV1(BaseModel):
-            id: str
-            tier: Literal["gold", "silver"]
-            territories: list[TerritoryV1]
-
-        class TerritoryV2(BaseModel):
-            region: str
-
-        class PartnerV2(BaseModel):
-            id: str
-            tier: Literal["gold"]
-            territories: list[TerritoryV2]
-            reason: str | None = None
-
-        old = PartnerV1.model_json_schema(mode="serialization")
-        new = PartnerV2.model_json_schema(mode="serialization")
-
-        assert find_breaking_event_changes(old, old) == []
-        assert find_breaking_event_changes(old, new) == [
-            "'tier': enum values removed: \"silver\"",
-            "property 'territories[].exclusive' removed",
-        ]
-
-
-@pytest.mark.parametrize("checker", [find_breaking_changes, find_breaking_event_changes])
-def test_tolerates_empty_documents(checker: Any) -> None:
-    assert checker({}, {}) == []
