@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import nats
 import pytest
 from channel_common import (
     DeadLetter,
@@ -25,7 +26,15 @@ from channel_common.testing import (
 )
 from sqlmodel import select
 
-from .widgets import SOURCE, WIDGET_CREATED, Tally, Widget, WidgetSettings, create_widgets_app
+from .widgets import (
+    SLOW_STARTED,
+    SOURCE,
+    WIDGET_CREATED,
+    Tally,
+    Widget,
+    WidgetSettings,
+    create_widgets_app,
+)
 
 WRITE = ["partners:write", "partners:read"]
 
@@ -223,3 +232,26 @@ class TestIdempotentConsumer:
             await eventually(lambda: _ready(client))
             await publish_raw(broker.url, name="after-restart", event_id=str(uuid.uuid4()))
             await eventually(lambda: seen("after-restart"), timeout=20)
+
+    async def test_shutdown_lets_the_event_in_hand_finish(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        name = f"slow-{uuid.uuid4().hex[:8]}"
+        async with app_client(create_widgets_app(app_settings)):
+            await publish_raw(broker.url, name=name, event_id=str(uuid.uuid4()))
+
+            async def started() -> bool:
+                return name in SLOW_STARTED
+
+            await eventually(started)
+        # The app stopped while the handler slept: it finished, committed and acked.
+        assert {t.name: t.count for t in await rows(Tally)} == {name: 1}
+        connection = await nats.connect(broker.url)
+        try:
+            info = await connection.jetstream().consumer_info("PARTNER", "widgets-tally")
+        finally:
+            await connection.close()
+        assert (info.num_ack_pending, info.num_pending) == (0, 0)

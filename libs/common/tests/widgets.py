@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
@@ -141,11 +142,17 @@ async def rename_widget(
     return WidgetRead.model_validate(widget, from_attributes=True)
 
 
+SLOW_STARTED: list[str] = []  # names of 'slow…' events whose handling has begun
+
+
 async def count_widget(session: SQLModelSession, event: ReceivedEvent) -> None:
-    """Consumer: count each widget name seen; 'poison' always fails."""
+    """Consumer: count each widget name seen; 'poison' always fails; 'slow…' takes a second."""
     name = event.data["name"]
     if name == "poison":
         raise ValueError("poison event")
+    if name.startswith("slow"):
+        SLOW_STARTED.append(name)
+        await asyncio.sleep(1.0)
     tally = await session.get(Tally, name) or Tally(name=name)
     tally.count += 1
     session.add(tally)

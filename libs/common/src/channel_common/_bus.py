@@ -87,11 +87,22 @@ class EventBus:
             raise ConnectionError("NATS is not connected")
         return await self._js.publish(subject, payload, headers=headers, timeout=5.0)
 
-    async def close(self) -> None:
-        """Stop the consumers and close the connection."""
+    async def close(self, drain_seconds: float = 5.0) -> None:
+        """Let each consumer finish the message in hand, then close the connection.
+
+        Consumers stop at the next message boundary (at most one fetch timeout later); what
+        they fetched but did not start is nak'ed for another replica. Whatever is still running
+        after `drain_seconds` is cancelled.
+        """
         self._closing = True
+        consumers = [task for task in self._tasks if task.get_name() != "nats-connect"]
         for task in self._tasks:
-            task.cancel()
+            if task not in consumers:
+                task.cancel()
+        if consumers:
+            _, pending = await asyncio.wait(consumers, timeout=drain_seconds)
+            for task in pending:
+                task.cancel()
         if self._tasks:
             # nats-py's fetch can swallow a cancellation; the loops also watch `_closing`.
             await asyncio.wait(self._tasks, timeout=5)
@@ -181,6 +192,10 @@ class EventBus:
                 except TimeoutError:
                     continue
                 for message in messages:
+                    if self._closing:
+                        with contextlib.suppress(Exception):
+                            await message.nak()
+                        continue
                     await spec.process(message)
         finally:
             with contextlib.suppress(Exception):
