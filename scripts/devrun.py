@@ -161,23 +161,31 @@ def alembic_command(service: Service) -> list[str]:
 
 
 def migrate(services: Sequence[Service], envs: Mapping[str, Mapping[str, str]]) -> None:
-    """Apply every service's migrations, stopping at the first failure."""
-    for service in services:
-        result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            alembic_command(service),
-            cwd=ROOT,
-            env=dict(envs[service.name]),
-            capture_output=True,
-            text=True,
-            check=False,
+    """Apply every service's migrations (at once: each has its own database); fail if any fails."""
+    running = [
+        (
+            service,
+            subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                alembic_command(service),
+                cwd=ROOT,
+                env=dict(envs[service.name]),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
         )
-        if result.returncode != 0:
-            sys.stderr.write(result.stdout + result.stderr)
-            raise DevRunError(
-                f"migrations of {service.label} failed (exit code {result.returncode}); "
-                "output above"
-            )
-        print(f"migrated {service.label}", flush=True)
+        for service in services
+    ]
+    failed: list[str] = []
+    for service, process in running:
+        output, _ = process.communicate()
+        if process.returncode != 0:
+            sys.stderr.write(output)
+            failed.append(f"{service.label} (exit code {process.returncode})")
+        else:
+            print(f"migrated {service.label}", flush=True)
+    if failed:
+        raise DevRunError(f"migrations of {', '.join(failed)} failed; output above")
 
 
 def gateway_ready(port: int) -> bool:
