@@ -8,6 +8,11 @@ event's ``data``), and deletes snapshot files that no longer correspond to anyth
 missing, stale or outdated, and every backward-incompatible change from the committed snapshot
 to the current document (see ``tests/contract/openapi_compat.py`` for the rules), so a developer
 sees both "the snapshot is outdated" and "this change breaks clients".
+
+It also writes -- or with ``--check`` checks -- the
+AsyncAPI document of every event subject (``contracts/asyncapi.json``, the gateway's packaged
+copy ``services/gateway/src/gateway/asyncapi.json``) and its rendering ``docs/events.md``; see
+``scripts/asyncapi_document.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = ROOT / "contracts"
 COMPAT_MODULE = ROOT / "tests" / "contract" / "openapi_compat.py"
+SCRIPTS_DIR = ROOT / "scripts"
+# The AsyncAPI document and its renderings, relative to the repository root.
+ASYNCAPI_JSON = Path("contracts", "asyncapi.json")
+GATEWAY_ASYNCAPI_JSON = Path("services", "gateway", "src", "gateway", "asyncapi.json")
+EVENTS_MARKDOWN = Path("docs", "events.md")
 
 # service name (snapshot file name) -> import package
 SERVICES: dict[str, str] = {
@@ -44,22 +54,27 @@ Document = dict[str, Any]
 Checker = Callable[[Document, Document], list[str]]
 
 
-def _load_compat() -> Any:
-    """``tests/contract/openapi_compat.py``, loaded by path (``tests`` is not a package)."""
-    name = "channel_suite_openapi_compat"
+def _load_module(name: str, path: Path) -> Any:
+    """A module loaded by path (neither ``tests`` nor ``scripts`` is a package)."""
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, COMPAT_MODULE)
+        spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {COMPAT_MODULE}")
+            raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
 
 
-_compat = _load_compat()
+_compat = _load_module("channel_suite_openapi_compat", COMPAT_MODULE)
 find_breaking_changes: Checker = _compat.find_breaking_changes
 find_breaking_event_changes: Checker = _compat.find_breaking_event_changes
+asyncapi_document = _load_module(
+    "channel_suite_asyncapi_document", SCRIPTS_DIR / "asyncapi_document.py"
+)
+asyncapi_markdown = _load_module(
+    "channel_suite_asyncapi_markdown", SCRIPTS_DIR / "asyncapi_markdown.py"
+)
 
 
 def render(doc: Document) -> str:
@@ -201,14 +216,67 @@ def check_snapshots(
     return problems
 
 
+def current_asyncapi(events: dict[str, Document] | None = None) -> Document:
+    """The AsyncAPI document of every subject, with ``events`` as the published payloads."""
+    events = current_event_schemas() if events is None else events
+    catalogue = asyncapi_document.discover_catalogue()
+    document: Document = asyncapi_document.build_document(catalogue=catalogue, event_schemas=events)
+    return document
+
+
+def asyncapi_files(document: Document) -> dict[Path, str]:
+    """Path relative to the repository root -> text, for the document and its renderings.
+
+    The document keeps its own key order (``asyncapi`` and ``info`` first, fields in model
+    order) rather than the snapshots' sorted keys: it is read by people too.
+    """
+    text = json.dumps(document, indent=2) + "\n"
+    return {
+        ASYNCAPI_JSON: text,
+        GATEWAY_ASYNCAPI_JSON: text,
+        EVENTS_MARKDOWN: asyncapi_markdown.render_markdown(document),
+    }
+
+
+def write_asyncapi(root: Path | None = None, document: Document | None = None) -> list[str]:
+    """Bring the AsyncAPI files up to date; returns what changed (``[]`` when nothing did)."""
+    root = ROOT if root is None else root
+    document = current_asyncapi() if document is None else document
+    changes: list[str] = []
+    for relative, text in asyncapi_files(document).items():
+        path = root / relative
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            changes.append(f"{'updated' if path.exists() else 'created'} {relative.as_posix()}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return changes
+
+
+def check_asyncapi(root: Path | None = None, document: Document | None = None) -> list[str]:
+    """Every AsyncAPI file that is missing or outdated; ``[]`` if none."""
+    root = ROOT if root is None else root
+    document = current_asyncapi() if document is None else document
+    problems: list[str] = []
+    for relative, text in asyncapi_files(document).items():
+        path = root / relative
+        if not path.exists():
+            problems.append(f"{relative.as_posix()}: missing")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{relative.as_posix()}: outdated (differs from the current document)")
+    return problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (``make contracts``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if anything is out of date"
     )
     args = parser.parse_args(argv)
+    openapi, events = current_openapi(), current_event_schemas()
     if args.check:
-        problems = check_snapshots()
+        problems = check_snapshots(openapi=openapi, events=events)
+        problems += check_asyncapi(document=current_asyncapi(events))
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
@@ -220,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print("contracts are up to date")
         return 0
-    changes = write_snapshots()
+    changes = write_snapshots(openapi=openapi, events=events)
+    changes += write_asyncapi(document=current_asyncapi(events))
     for change in changes:
         print(change)
     print(f"{len(changes)} contract file(s) changed" if changes else "contracts are up to date")

@@ -184,6 +184,10 @@ class TestContractsScript:
         monkeypatch.setattr(contracts, "CONTRACTS_DIR", tmp_path)
         monkeypatch.setattr(contracts, "current_openapi", lambda: {"svc": _api("/a")})
         monkeypatch.setattr(contracts, "current_event_schemas", dict)
+        # The AsyncAPI files have tests of their own (test_asyncapi.py).
+        monkeypatch.setattr(contracts, "current_asyncapi", lambda events: {})
+        monkeypatch.setattr(contracts, "check_asyncapi", lambda document: [])
+        monkeypatch.setattr(contracts, "write_asyncapi", lambda document: [])
 
         assert contracts.main(["--check"]) == 1
         assert "contracts/openapi/svc.json: missing" in capsys.readouterr().err

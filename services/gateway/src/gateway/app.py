@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from . import service
 from .api import router as api_router
+from .asyncapi import asyncapi_router, load_asyncapi_document
 from .auth import GatewayAuthMiddleware
 from .docs import UpstreamDocuments, docs_router
 from .proxy import create_upstream_client, proxy_router, upstreams_ready
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # and the other infrastructure are up, and closes it first.
             APIRouter(lifespan=_gateway_lifespan),
             docs_router,
+            asyncapi_router,
             api_router,
             proxy_router,
         ],
@@ -76,5 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.token_minter = minter
     app.state.upstream_documents = UpstreamDocuments(settings)
+    app.state.asyncapi_document = load_asyncapi_document()
     app.state.readiness_checks["upstreams"] = upstreams_ready
     return app

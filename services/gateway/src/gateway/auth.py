@@ -23,7 +23,15 @@ from .tokens import API_KEY_SUBJECT_PREFIX, TokenMinter
 __all__ = ["PUBLIC_PATHS", "GatewayAuthMiddleware", "ensure_traceparent"]
 
 PUBLIC_PATHS = frozenset(
-    {"/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+    {
+        "/livez",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/asyncapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+    }
 )
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
