@@ -100,6 +100,7 @@ def create_service_app(
             bus=bus,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
+            fault_exit_before_mark_sent=settings.fault_exit_before_mark_sent,
         )
         app.state.engine, app.state.sessions, app.state.bus = engine, sessions, bus
         app.state.relay, app.state.shutting_down = relay, False

@@ -49,6 +49,12 @@ def idempotent_consumer(
     retry_max_seconds: float,
 ) -> ConsumerSpec:
     """A consumer that applies each event exactly once through `handler`."""
+    # Every series exists from the start at 0: one born at its first increment starts at 1,
+    # which rate() and increase() cannot see (the first dead letter would go unnoticed).
+    REDELIVERIES.labels(durable)
+    DEAD_LETTERS.labels(durable)
+    for result in ("applied", "duplicate", "failed"):
+        EVENTS_CONSUMED.labels(durable, result)
 
     async def process(msg: Msg) -> None:
         delivered = msg.metadata.num_delivered or 1

@@ -15,6 +15,7 @@ __all__ = [
     "EVENTS_PUBLISHED",
     "HTTP_DURATION",
     "OUTBOX_BACKLOG",
+    "OUTBOX_DUPLICATES",
     "OUTBOX_PUBLISH_FAILURES",
     "REDELIVERIES",
     "HttpMetricsMiddleware",
@@ -36,6 +37,10 @@ EVENTS_PUBLISHED = Counter(
 )
 OUTBOX_PUBLISH_FAILURES = Counter(
     "channel_outbox_publish_failures_total", "Outbox relay publish attempts that failed."
+)
+OUTBOX_DUPLICATES = Counter(
+    "channel_outbox_duplicates_total",
+    "Outbox events JetStream dropped as duplicates (republished after a crash before mark-sent).",
 )
 OUTBOX_BACKLOG = Gauge("channel_outbox_backlog", "Outbox events not yet published.")
 EVENTS_CONSUMED = Counter(

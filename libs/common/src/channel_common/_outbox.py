@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 import structlog
@@ -16,13 +17,19 @@ from sqlmodel import select
 from ._bus import EventBus
 from ._db import SQLModelSession, utcnow
 from ._events import build_headers, encode_data
-from ._metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+from ._metrics import (
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_DUPLICATES,
+    OUTBOX_PUBLISH_FAILURES,
+)
 from ._tables import OutboxMessage
 
 __all__ = ["OutboxRelay", "add_event", "mark_outbox_pending"]
 
 log = structlog.get_logger(__name__)
 _PENDING_FLAG = "outbox_pending"
+FAULT_EXIT_CODE = 70
 
 
 def add_event(
@@ -62,8 +69,10 @@ class OutboxRelay:
         bus: EventBus,
         batch_size: int,
         poll_seconds: float,
+        fault_exit_before_mark_sent: bool = False,
     ) -> None:
         self._sessions = sessions
+        self._fault_exit = fault_exit_before_mark_sent
         self._bus = bus
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
@@ -120,10 +129,16 @@ class OutboxRelay:
             sent: list[int] = []
             try:
                 for row in rows:
-                    await self._bus.publish(row.subject, row.payload, json.loads(row.headers))
+                    ack = await self._bus.publish(row.subject, row.payload, json.loads(row.headers))
                     EVENTS_PUBLISHED.labels(row.subject).inc()
+                    if ack.duplicate:
+                        OUTBOX_DUPLICATES.inc()
                     assert row.seq is not None
                     sent.append(row.seq)
+                if self._fault_exit and sent:
+                    # Fault drill (battery R3): die between publish and mark-sent.
+                    log.error("outbox_fault_exit", published=len(sent))
+                    os._exit(FAULT_EXIT_CODE)
             finally:
                 if sent:
                     await session.execute(

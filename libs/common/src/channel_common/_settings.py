@@ -30,6 +30,9 @@ class BaseServiceSettings(BaseSettings):
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
+    # Fault drill only (battery R3): the relay exits the process after publishing a batch and
+    # before marking it sent. Never set it in a deployment.
+    fault_exit_before_mark_sent: bool = False
     consumer_max_deliver: int = 5
     consumer_ack_wait_seconds: float = 30.0
     consumer_retry_base_seconds: float = 0.5
