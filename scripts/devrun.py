@@ -52,6 +52,7 @@ from devrun_plan import (
     service_ports,
     taken_port_messages,
     uvicorn_command,
+    with_local_defaults,
 )
 
 # --- side effects -------------------------------------------------------------------------------
@@ -286,7 +287,7 @@ def run(env: Mapping[str, str]) -> int:
             for name in created:
                 print(f"created PostgreSQL database {name}", flush=True)
 
-        envs = service_environments(env, ports, database_urls, nats_url, keys)
+        envs = service_environments(with_local_defaults(env), ports, database_urls, nats_url, keys)
         migrate(SERVICES, envs)
         return run_processes(ports, envs, keys.admin_key)
     finally:

@@ -26,6 +26,10 @@ DEFAULT_NATS_PORT = 4322
 NATS_START_TIMEOUT = 10.0
 READY_TIMEOUT = 60.0
 DEFAULT_PG_DATABASE = "channel"
+# What a local run sets unless the environment says otherwise: alert webhooks may go to a
+# receiver on this machine (`channelctl demo`, `channelctl webhooks listen`). Deployments and
+# the test suite keep alert-svc's default, which refuses loopback URLs.
+LOCAL_RUN_DEFAULTS = {"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "true"}
 
 
 class DevRunError(Exception):
@@ -192,6 +196,11 @@ def service_database_urls(database_url: str | None) -> dict[str, str]:
         name: url.render_as_string(hide_password=False)
         for name, url in postgres_database_urls(database_url).items()
     }
+
+
+def with_local_defaults(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` plus LOCAL_RUN_DEFAULTS for the variables it does not set."""
+    return {**LOCAL_RUN_DEFAULTS, **env}
 
 
 def service_environments(

@@ -212,6 +212,12 @@ def test_service_environments() -> None:
     assert {env[f"{s.prefix}JWT_KEY"] for s in plan.SERVICES for env in [envs[s.name]]} == {"jwt"}
 
 
+def test_local_runs_allow_loopback_webhooks_unless_told_otherwise() -> None:
+    assert plan.with_local_defaults({})["ALERT_ALLOW_LOOPBACK_WEBHOOKS"] == "true"
+    kept = plan.with_local_defaults({"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "false", "X": "1"})
+    assert kept == {"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "false", "X": "1"}
+
+
 def test_uvicorn_command() -> None:
     cmd = plan.uvicorn_command(plan.SERVICES[1], 8002, python="/venv/bin/python")
 

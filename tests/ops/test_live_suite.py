@@ -67,7 +67,7 @@ def live() -> Iterator[Live]:
         work = drive(gateway, suite.nats.url, receiver)
         wait_until(
             lambda: (
-                len(prometheus.query("channel_consumer_dead_letters_total")) == 3
+                len(prometheus.query("channel_consumer_dead_letters_total > 0")) == 3
                 and bool(prometheus.query('channel_webhook_deliveries_total{result="delivered"}'))
                 and bool(prometheus.query("channel_alerts_firing > 0"))
             ),

@@ -52,6 +52,39 @@ class TestAccruals:
             partner_id, "70000.00", "2100.00",
         )  # fmt: skip
 
+    async def test_a_program_created_after_the_figures_accrues_at_once(
+        self, api: Api, feed: Feed
+    ) -> None:
+        # Found by the e2e story: a program set up mid-quarter showed no accruals until the
+        # next KPI event, however much its partners had already sold.
+        partner = await feed.partner()
+        await feed.sales(partner["id"], {"2026-07": "50000.00", "2026-08": "20000.00"})
+        assert (await api.request("GET", "/accruals")).json()["items"] == []
+        pid = (await api.create_program())["id"]
+        (row,) = (await api.request("GET", "/accruals", params={"program_id": pid})).json()["items"]
+        # 50,000 + 20,000 = 70,000 >= 50,000: 3 %, 70,000 x 0.03 = 2,100.00.
+        assert (row["partner_id"], row["basis_value"], row["tier_index"]) == (
+            partner["id"], "70000.00", 1,
+        )  # fmt: skip
+        assert row["accrued_amount"] == "2100.00"
+        assert await api.create_program(status="draft")  # a draft accrues nothing
+        assert len((await api.request("GET", "/accruals")).json()["items"]) == 1
+
+    async def test_a_replaced_program_accrues_under_its_new_terms(
+        self, api: Api, feed: Feed, program_body: Any
+    ) -> None:
+        pid = (await api.create_program())["id"]
+        partner = await feed.partner()
+        await feed.sales(partner["id"], {"2026-07": "70000.00"})
+        tiers = [{"from": "0", "rate": "0.01"}, {"from": "50000", "rate": "0.05"}]
+        replaced = await api.request(
+            "PUT", f"/rebate-programs/{pid}", json=program_body(tiers=tiers)
+        )
+        assert replaced.status_code == 200, replaced.text
+        (row,) = (await api.request("GET", "/accruals", params={"program_id": pid})).json()["items"]
+        # 70,000 x 0.05 = 3,500.00 (it was 70,000 x 0.03 = 2,100.00 under version 1).
+        assert (row["tier_index"], row["accrued_amount"]) == (1, "3500.00")
+
     async def test_only_active_programs_valid_today_accrue(self, api: Api, feed: Feed) -> None:
         await api.create_program(status="draft")
         await api.create_program(valid_from="2026-09-01")

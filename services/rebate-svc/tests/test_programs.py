@@ -107,6 +107,17 @@ class TestVersions:
         response = await api.request("GET", "/rebate-programs/00000000-0000-0000-0000-000000000000")
         api.problem(response, 404)
 
+    async def test_a_version_beyond_the_column_range_is_422(self, api: Api) -> None:
+        # Found by the battery (H1): ?version=55273728893934723072 overflowed SQLite's INTEGER.
+        pid = (await api.create_program())["id"]
+        for version in ("55273728893934723072", str(2**31)):
+            response = await api.request(
+                "GET", f"/rebate-programs/{pid}", params={"version": version}
+            )
+            api.problem(response, 422)
+        largest = await api.request("GET", f"/rebate-programs/{pid}", params={"version": 2**31 - 1})
+        api.problem(largest, 404)
+
     async def test_lists_page_by_cursor(self, api: Api) -> None:
         ids = sorted([(await api.create_program())["id"] for _ in range(3)])
         first = (await api.request("GET", "/rebate-programs", params={"limit": 2})).json()

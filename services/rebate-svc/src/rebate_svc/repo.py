@@ -122,6 +122,16 @@ async def aggregate_keys(
     return {(partner_id, kpi, period) for kpi, period in (await session.exec(query)).all()}
 
 
+async def aggregate_keys_of(
+    session: SQLModelSession, *, kpis: Iterable[str], months: Iterable[str]
+) -> set[tuple[uuid.UUID, str, str]]:
+    """The (partner, kpi, month) keys of every stored aggregate of `kpis` in `months`."""
+    query = select(KpiAggregate.partner_id, KpiAggregate.kpi, KpiAggregate.period).where(
+        col(KpiAggregate.kpi).in_(list(kpis)), col(KpiAggregate.period).in_(list(months))
+    )
+    return {(p, kpi, period) for p, kpi, period in (await session.exec(query)).all()}
+
+
 async def load_partners(
     session: SQLModelSession, *, ids: Iterable[uuid.UUID] | None = None, active_only: bool = True
 ) -> Sequence[PartnerReplica]:

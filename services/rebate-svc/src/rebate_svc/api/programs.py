@@ -32,7 +32,12 @@ async def create_program(
 ) -> ProgramRead:
     """Create a rebate program (version 1)."""
     program = await service.create_program(
-        session, data=data, actor=actor, volume_kpis=settings.volume_kpis
+        session,
+        data=data,
+        actor=actor,
+        volume_kpis=settings.volume_kpis,
+        today=settings.today(),
+        event_chunk=settings.accrual_event_chunk,
     )
     response.headers["Location"] = f"{router.prefix}/{program.id}"
     response.headers["ETag"] = etag_for(program.version)
@@ -58,7 +63,10 @@ async def get_program(
     session: SessionDep,
     _: Reader,
     response: Response,
-    version: Annotated[int | None, Query(ge=1, description="An earlier version.")] = None,
+    # Bounded to the column's 32-bit range: a larger number is a 422, not a database error.
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="An earlier version.")
+    ] = None,
 ) -> ProgramRead:
     """One program at its current version (or the `version` asked for)."""
     program = await service.get_program(session, program_id=program_id, version=version)
@@ -88,6 +96,8 @@ async def update_program(
         actor=actor,
         if_match=if_match,
         volume_kpis=settings.volume_kpis,
+        today=settings.today(),
+        event_chunk=settings.accrual_event_chunk,
     )
     response.headers["ETag"] = etag_for(program.version)
     return program

@@ -39,7 +39,7 @@ from ..schemas import AccrualRead
 from .figures import Figures, eligible, gather_figures, program_kpis
 from .views import decimal_or_none, terms_of
 
-__all__ = ["list_accruals", "refresh_accruals"]
+__all__ = ["accrue_program", "list_accruals", "refresh_accruals"]
 
 _CENT = Decimal("0.01")
 
@@ -58,9 +58,13 @@ async def refresh_accruals(
     today: date,
     volume_kpis: tuple[str, ...],
     event_chunk: int = 500,
+    program_ids: set[uuid.UUID] | None = None,
 ) -> None:
-    """Recompute the accruals the touched (partner, kpi, month) keys can change."""
+    """Recompute the accruals the touched (partner, kpi, month) keys can change (of the
+    programs `program_ids` only, when given)."""
     programs = await repo.active_programs(session, kpis={kpi for _, kpi, _ in touched})
+    if program_ids is not None:
+        programs = [p for p in programs if p.id in program_ids]
     entries: list[AccrualEntry] = []
     for program in programs:
         period = _open(program, today)
@@ -100,6 +104,34 @@ async def refresh_accruals(
             event_type=ACCRUAL_UPDATED,
             source=SOURCE,
             data=AccrualUpdated(accruals=entries[start : start + event_chunk]),
+        )
+
+
+async def accrue_program(
+    session: SQLModelSession,
+    *,
+    program: Program,
+    today: date,
+    volume_kpis: tuple[str, ...],
+    event_chunk: int = 500,
+) -> None:
+    """Accrue a program just created or replaced from the figures already stored: without
+    this its open period would stay empty until the next KPI event."""
+    period = _open(program, today) if program.status == "active" else None
+    if period is None:
+        return
+    months = set(period.months)
+    if program.basis_type == "growth":
+        months |= set(period.year_ago().months)
+    touched = await repo.aggregate_keys_of(session, kpis=program_kpis(program), months=months)
+    if touched:
+        await refresh_accruals(
+            session,
+            touched=touched,
+            today=today,
+            volume_kpis=volume_kpis,
+            event_chunk=event_chunk,
+            program_ids={program.id},
         )
 
 

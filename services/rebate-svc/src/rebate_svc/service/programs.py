@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from channel_common import (
@@ -34,6 +35,7 @@ from ..schemas import (
     SimulationRequest,
     SimulationResult,
 )
+from .accruals import accrue_program
 from .views import program_read, terms_of
 
 __all__ = [
@@ -114,9 +116,15 @@ def _columns(data: ProgramCreate) -> dict[str, Any]:
 
 
 async def create_program(
-    session: SQLModelSession, *, data: ProgramCreate, actor: Principal, volume_kpis: tuple[str, ...]
+    session: SQLModelSession,
+    *,
+    data: ProgramCreate,
+    actor: Principal,
+    volume_kpis: tuple[str, ...],
+    today: date,
+    event_chunk: int = 500,
 ) -> ProgramRead:
-    """Create a program at version 1."""
+    """Create a program at version 1 (accrued at once from the figures already stored)."""
     refuse_partner_bound(actor)
     _validate(data, volume_kpis)
     now = utcnow()
@@ -125,6 +133,9 @@ async def create_program(
     )
     session.add(program)
     await session.flush()
+    await accrue_program(
+        session, program=program, today=today, volume_kpis=volume_kpis, event_chunk=event_chunk
+    )
     return program_read(program)
 
 
@@ -180,8 +191,11 @@ async def update_program(
     actor: Principal,
     if_match: str | None,
     volume_kpis: tuple[str, ...],
+    today: date,
+    event_chunk: int = 500,
 ) -> ProgramRead:
-    """Replace a program: version n+1 becomes current, version n stays for its statements."""
+    """Replace a program: version n+1 becomes current, version n stays for its statements;
+    its accruals are recomputed under the new terms."""
     refuse_partner_bound(actor)
     current = await repo.get_program(session, program_id=program_id, for_update=True)
     if current is None:
@@ -203,6 +217,9 @@ async def update_program(
     )
     session.add(program)
     await session.flush()
+    await accrue_program(
+        session, program=program, today=today, volume_kpis=volume_kpis, event_chunk=event_chunk
+    )
     return program_read(program)
 
 
