@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from kpi_svc.aggregation import AggregateState, Aggregation, group_value, merge_all
-from kpi_svc.events import RecordedObservation, chunk_by_length, chunk_by_size, json_text_length
+from kpi_svc.events import RecordedObservation, chunk_by_length, chunk_by_size
 from kpi_svc.scaled import (
     format_decimal,
     from_micro,
@@ -95,13 +95,6 @@ class TestChunkBySize:
 
 
 class TestChunkByLength:
-    @pytest.mark.parametrize(
-        "text",
-        [None, "", "erp", 'say "hi"', "back\\slash", "tab\there", "\x7f", "Zürich", "店铺 🏬"],
-    )
-    def test_measures_text_as_json_writes_it(self, text: str | None) -> None:
-        assert json_text_length(text) == len(json.dumps(text))
-
     def test_cuts_like_the_encoded_lists(self) -> None:
         items = [{"source": "x" * (i % 50), "n": i} for i in range(500)]
         lengths = [len(json.dumps(item, separators=(",", ":"))) for item in items]

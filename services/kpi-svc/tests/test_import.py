@@ -70,6 +70,13 @@ class TestCsvImport:
         problem(await post_import(kpi, body, CSV), 422)
         assert await kpi.rows(Observation) == []
 
+    async def test_a_header_that_is_not_a_csv_row_is_422(self, kpi: Kpi) -> None:
+        # Found by the battery (H1): a bare carriage return in the header raised csv.Error → 500.
+        partner = await kpi.partner()
+        body = f"partner_id,kpi\rx,value,occurred_on\n{partner},sales_amount,1,2026-10-01\n"
+        problem(await post_import(kpi, body.encode(), CSV), 422)
+        assert await kpi.rows(Observation) == []
+
     async def test_a_retried_file_with_ids_is_all_duplicates(self, kpi: Kpi) -> None:
         partner = await kpi.partner()
         body = (

@@ -6,7 +6,6 @@ Never one event per observation: a batch is announced in chunks, each message at
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -31,7 +30,6 @@ __all__ = [
     "RejectedItem",
     "chunk_by_length",
     "chunk_by_size",
-    "json_text_length",
 ]
 
 SOURCE = "urn:channel-suite:kpi-svc"
@@ -148,12 +146,3 @@ def chunk_by_length(items: Sequence[U], lengths: Sequence[int], *, max_bytes: in
     if current:
         chunks.append(current)
     return chunks
-
-
-def json_text_length(text: str | None) -> int:
-    """The length of `text` as a JSON value, as `json.dumps` writes it (ASCII, escaped)."""
-    if text is None:
-        return 4  # null
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return len(text) + 2
-    return len(json.dumps(text))

@@ -99,7 +99,11 @@ def parse_ndjson_line(text: str) -> ObservationIn:
 
 def csv_parser(header: str) -> LineParser:
     """A parser for the rows under `header`; HeaderError when the columns are not usable."""
-    columns = [name.strip().lower() for name in next(csv.reader([header.lstrip("\ufeff")]))]
+    try:
+        names = next(csv.reader([header.lstrip("\ufeff")]))
+    except csv.Error as exc:  # e.g. a bare carriage return inside the header line
+        raise HeaderError(f"CSV header is not a CSV row: {exc}") from exc
+    columns = [name.strip().lower() for name in names]
     unknown = sorted(set(columns) - set(_REQUIRED) - set(_OPTIONAL))
     missing = [name for name in _REQUIRED if name not in columns]
     if unknown or missing or len(set(columns)) != len(columns):

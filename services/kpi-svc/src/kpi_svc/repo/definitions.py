@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from channel_common import SQLModelSession
 from sqlmodel import col, select
 
-from ..models import OBSERVATIONS, TARGETS, KpiDefinition, Target
+from ..models import AGGREGATES, TARGETS, KpiDefinition, Target
 from ._sql import dialect_insert
 
 
@@ -36,8 +36,9 @@ async def list_definitions(
 
 
 async def kpi_in_use(session: SQLModelSession, *, key: str) -> bool:
-    """Whether any observation of `key` is stored."""
-    query = sa.select(OBSERVATIONS.c.id).where(OBSERVATIONS.c.kpi == key).limit(1)
+    """Whether any observation of `key` is stored (its aggregates exist exactly when its
+    observations do, and they are indexed by KPI)."""
+    query = sa.select(AGGREGATES.c.kpi).where(AGGREGATES.c.kpi == key).limit(1)
     return (await session.execute(query)).first() is not None
 
 

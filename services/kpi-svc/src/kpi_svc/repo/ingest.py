@@ -36,12 +36,13 @@ __all__ = [
 
 
 # Plain tuples, in column order: a batch makes thousands of them. Ids are canonical UUID
-# text (lower-case, hyphenated), which sorts like the UUIDs themselves.
+# text (lower-case, hyphenated), which sorts like the UUIDs themselves; days are ISO text
+# (`2026-10-15`, which sorts like the dates): each is made once per item, then only joined.
 # id, partner_id, kpi, value_micro, occurred_on, region, source
-ObservationRow = tuple[str, str, str, int, date, str | None, str | None]
+ObservationRow = tuple[str, str, str, int, str, str | None, str | None]
 # partner_id, kpi, granularity, period, total_micro, count, min_micro, max_micro,
 # last_micro, last_on, last_id: what a batch adds to one aggregate
-AggregateDelta = tuple[str, str, str, str, int, int, int, int, int, date, str]
+AggregateDelta = tuple[str, str, str, str, int, int, int, int, int, str, str]
 # partner_id, kpi, granularity, period, total_micro, count, min_micro, max_micro,
 # last_micro, version: an aggregate as the upsert left it
 StoredAggregate = tuple[str, str, str, str, int, int, int, int, int, int]
@@ -178,6 +179,7 @@ async def insert_observations(
     for row in rows:
         values: dict[str, Any] = dict(zip(_OBSERVATION_COLUMNS, row, strict=True))
         values["id"], values["partner_id"] = uuid.UUID(row[0]), uuid.UUID(row[1])
+        values["occurred_on"] = date.fromisoformat(row[4])
         params.append({**values, "batch_id": batch_id, "recorded_at": recorded_at})
     result = await session.execute(statement, params)
     return {str(row[0]) for row in result.all()}
@@ -247,6 +249,7 @@ async def _upsert_aggregates_core(
     for row in rows:
         values = dict(zip(_AGGREGATE_COLUMNS, row, strict=True))
         values["partner_id"], values["last_id"] = uuid.UUID(row[0]), uuid.UUID(row[10])
+        values["last_on"] = date.fromisoformat(row[9])
         params.append({**values, "version": 1, "updated_at": updated_at})
     result: list[StoredAggregate] = [
         (str(row[0]), *row[1:]) for row in await session.execute(statement, params)

@@ -9,27 +9,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from channel_common import SQLModelSession, ValidationFailedError, add_event, utcnow
+from channel_common import SQLModelSession, ValidationFailedError, utcnow
 
 from .. import repo
 from ..aggregation import Aggregation
-from ..events import (
-    AGGREGATES_UPDATED,
-    OBSERVATIONS_RECORDED,
-    SOURCE,
-    chunk_by_length,
-    json_text_length,
-)
 from ..metrics import (
     BATCH_SIZE,
     OBSERVATIONS_DUPLICATE,
     OBSERVATIONS_INGESTED,
     OBSERVATIONS_REJECTED,
 )
-from ..models import KpiDefinition
 from ..repo import AggregateDelta, ObservationRow, PartnerState, StoredAggregate
-from ..scaled import format_decimal, from_micro, mean_text, micro_text, to_micro
+from ..scaled import format_decimal, from_micro, to_micro
 from ..schemas import IngestRejection, IngestResult, ObservationIn
+from .announce import announce_batch
 
 __all__ = ["IngestOutcome", "ingest_observations"]
 
@@ -38,14 +31,6 @@ AggregateKey = tuple[str, str, str, str]  # partner, kpi, granularity, period
 # total, count, min, max, last value, last day, last id: mutable while a batch is folded in.
 Statistics = list[Any]
 _MAX_BIGINT = 2**63 - 1
-# The JSON text of an event item without its variable parts (each a UUID is 36 characters).
-_OBSERVATION_JSON = len(
-    '{"id":"","partner_id":"","kpi":"","value":"","occurred_on":"","region":,"source":}'
-)
-_UPDATE_JSON = len(
-    '{"partner_id":"","kpi":"","granularity":"","period":"","value":"","count":,"version":}'
-)
-_UUID_TEXT = 36
 
 
 @dataclass
@@ -100,6 +85,8 @@ async def ingest_observations(
     limits = {key: (d.min_micro, d.max_micro) for key, d in definitions.items()}
     partners = await repo.partner_states(session, ids={item.partner_id for item in items})
     rows: dict[str, ObservationRow] = {}
+    # A batch names each partner many times: its id text is made once.
+    partner_texts = {partner_id: str(partner_id) for partner_id in partners}
     in_batch_duplicates = 0
     for index, item in enumerate(items):
         checked = _check(item, partners, limits, bound_partner)
@@ -112,10 +99,10 @@ async def ingest_observations(
             continue
         rows[item_id] = (
             item_id,
-            str(item.partner_id),
+            partner_texts[item.partner_id],
             item.kpi,
             checked,
-            item.occurred_on,
+            item.occurred_on.isoformat(),
             item.region,
             item.source,
         )
@@ -131,8 +118,16 @@ async def ingest_observations(
     OBSERVATIONS_INGESTED.labels(channel).inc(len(new_rows))
     OBSERVATIONS_DUPLICATE.inc(duplicates)
     if new_rows:
-        updates = await _update_aggregates(session, rows=new_rows, definitions=definitions)
-        _announce(session, outcome, new_rows, updates, max_event_bytes)
+        updates = await _update_aggregates(session, rows=new_rows)
+        outcome.parts += announce_batch(
+            session,
+            batch_id=str(outcome.batch_id),
+            first_part=outcome.parts + 1,
+            rows=new_rows,
+            updates=updates,
+            kinds={key: Aggregation(d.aggregation) for key, d in definitions.items()},
+            max_event_bytes=max_event_bytes,
+        )
     log.info(
         "observations_ingested",
         channel=channel,
@@ -174,9 +169,8 @@ def _fold(rows: list[ObservationRow]) -> dict[AggregateKey, Statistics]:
     """The statistics each (partner, kpi, day|month) gains from `rows`."""
     deltas: dict[AggregateKey, Statistics] = {}
     for observation_id, partner_id, kpi, micro, day, _region, _source in rows:
-        day_text = day.isoformat()
         # The day and month period strings: `2026-10-15` and `2026-10`.
-        for key in ((partner_id, kpi, "day", day_text), (partner_id, kpi, "month", day_text[:7])):
+        for key in ((partner_id, kpi, "day", day), (partner_id, kpi, "month", day[:7])):
             known = deltas.get(key)
             if known is None:
                 deltas[key] = [micro, 1, micro, micro, micro, day, observation_id]
@@ -194,104 +188,17 @@ def _fold(rows: list[ObservationRow]) -> dict[AggregateKey, Statistics]:
 
 
 async def _update_aggregates(
-    session: SQLModelSession,
-    *,
-    rows: list[ObservationRow],
-    definitions: dict[str, KpiDefinition],
-) -> list[dict[str, Any]]:
+    session: SQLModelSession, *, rows: list[ObservationRow]
+) -> list[StoredAggregate]:
     deltas = _fold(rows)
     # One lock order for concurrent batches.
     params: list[AggregateDelta] = [(*key, *deltas[key]) for key in sorted(deltas)]
     try:
         if any(abs(delta[4]) > _MAX_BIGINT for delta in params):
             raise OverflowError("a batch's sum exceeds the exact integer range")
-        stored = await repo.upsert_aggregates(session, rows=params, updated_at=utcnow())
+        return await repo.upsert_aggregates(session, rows=params, updated_at=utcnow())
     except OverflowError as exc:
         raise ValidationFailedError(
             "The batch would take an aggregate beyond the exact range.",
             errors=[{"loc": ["body", "observations"], "msg": str(exc)}],
         ) from exc
-    kinds = {key: Aggregation(definition.aggregation) for key, definition in definitions.items()}
-    return [
-        {
-            "partner_id": row[0],
-            "kpi": row[1],
-            "granularity": row[2],
-            "period": row[3],
-            "value": _value_text(kinds[row[1]], row),
-            "count": row[5],
-            "version": row[9],
-        }
-        for row in stored
-    ]
-
-
-def _value_text(kind: Aggregation, row: StoredAggregate) -> str:
-    """The aggregate's value as the events write decimals (exact; avg rounded to 6 places)."""
-    total, count, minimum, maximum, last_value = row[4:9]
-    match kind:
-        case Aggregation.SUM:
-            return micro_text(total)
-        case Aggregation.AVG:
-            return mean_text(total, count)
-        case Aggregation.MIN:
-            return micro_text(minimum)
-        case Aggregation.MAX:
-            return micro_text(maximum)
-        case _:
-            return micro_text(last_value)
-
-
-def _announce(
-    session: SQLModelSession,
-    outcome: IngestOutcome,
-    rows: list[ObservationRow],
-    updates: list[dict[str, Any]],
-    max_event_bytes: int,
-) -> None:
-    """The `kpi.observations.recorded.v1` and `kpi.aggregates.updated.v1` events of a batch,
-    as plain JSON-ready data (the shapes of `RecordedObservation` and `AggregateUpdate`)."""
-    observations: list[dict[str, Any]] = []
-    lengths: list[int] = []
-    # The texts are checked keys, digits and dates: only region and source may need escapes.
-    for observation_id, partner_id, kpi, micro, day, region, source in rows:
-        value = micro_text(micro)
-        observations.append(
-            {
-                "id": observation_id,
-                "partner_id": partner_id,
-                "kpi": kpi,
-                "value": value,
-                "occurred_on": day.isoformat(),
-                "region": region,
-                "source": source,
-            }
-        )
-        lengths.append(
-            _OBSERVATION_JSON
-            + 2 * _UUID_TEXT
-            + len(kpi)
-            + len(value)
-            + 10
-            + (len(region) + 2 if region is not None else 4)  # a checked region code
-            + json_text_length(source)
-        )
-    batch_id = str(outcome.batch_id)
-    for recorded in chunk_by_length(observations, lengths, max_bytes=max_event_bytes):
-        outcome.parts += 1
-        data = {"batch_id": batch_id, "part": outcome.parts, "observations": recorded}
-        add_event(session, event_type=OBSERVATIONS_RECORDED, source=SOURCE, data=data)
-    update_lengths = [
-        _UPDATE_JSON
-        + _UUID_TEXT
-        + len(update["kpi"])
-        + len(update["granularity"])
-        + len(update["period"])
-        + len(update["value"])
-        + len(str(update["count"]))
-        + len(str(update["version"]))
-        for update in updates
-    ]
-    for changed in chunk_by_length(updates, update_lengths, max_bytes=max_event_bytes):
-        data = {"batch_id": batch_id, "updates": changed}
-        add_event(session, event_type=AGGREGATES_UPDATED, source=SOURCE, data=data)
