@@ -20,13 +20,14 @@ STATEMENTS_SETTLED = Counter(
 )
 AMOUNT_APPROVED = Counter(
     "rebate_amount_approved_minor_total",
-    "Approved rebate amounts in minor units (cents), by currency.",
-    ["currency"],
+    "Approved rebate amounts in minor units (cents), by program and currency.",
+    ["program_id", "currency"],
 )
 AMOUNT_ACCRUED = Counter(
     "rebate_amount_accrued_change_minor_total",
-    "Net change of accrued amounts in minor units, by currency (negative changes excluded).",
-    ["currency"],
+    "Net change of accrued amounts in minor units, by program and currency (negative changes "
+    "excluded).",
+    ["program_id", "currency"],
 )
 ACCRUALS_UPDATED = Counter("rebate_accruals_updated_total", "Accrual rows recomputed.")
 TIERS_REACHED = Counter("rebate_tiers_reached_total", "Tier crossings announced.")

@@ -157,7 +157,7 @@ def _store(
     row.basis_value, row.tier_index, row.inputs = str(calc.basis_value), calc.tier_index, inputs
     accrued = to_minor(calc.amount, program.currency)
     if accrued > row.accrued_minor:
-        AMOUNT_ACCRUED.labels(program.currency).inc(accrued - row.accrued_minor)
+        AMOUNT_ACCRUED.labels(str(program.id), program.currency).inc(accrued - row.accrued_minor)
     row.accrued_minor = accrued
     ACCRUALS_UPDATED.inc()
     row.updated_at = utcnow()

@@ -119,7 +119,8 @@ async def approve_statement(
     _touch(session, statement, STATEMENT_APPROVED)
     STATEMENTS_SETTLED.labels("approved").inc()
     if statement.amount_minor > 0:
-        AMOUNT_APPROVED.labels(statement.currency).inc(statement.amount_minor)
+        approved = AMOUNT_APPROVED.labels(str(statement.program_id), statement.currency)
+        approved.inc(statement.amount_minor)
     return statement_read(statement)
 
 
