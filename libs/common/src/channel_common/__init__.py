@@ -13,7 +13,14 @@ from ._auth import (
 from ._bus import STREAMS, ConsumerSpec, EventBus
 from ._concurrency import check_if_match, etag_for
 from ._consumer import EventHandler, claim_event
-from ._db import SQLModelSession, UTCDateTime, create_engine, create_sessionmaker, utcnow
+from ._db import (
+    SQLModelSession,
+    UTCDateTime,
+    create_engine,
+    create_sessionmaker,
+    database_unavailable,
+    utcnow,
+)
 from ._errors import (
     PROBLEM_CONTENT_TYPE,
     ConflictError,
@@ -82,6 +89,7 @@ __all__ = [
     "create_service_app",
     "create_sessionmaker",
     "current_session",
+    "database_unavailable",
     "decode_cursor",
     "encode_cursor",
     "encode_data",

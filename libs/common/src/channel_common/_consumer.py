@@ -1,8 +1,14 @@
 """Idempotent event consumption: inbox row + effect in one transaction, ack after commit,
-growing nack delays, and a dead-letter record after the last delivery."""
+growing nack delays, and a dead-letter record after the last delivery.
+
+A database outage is not the event's fault: while the database cannot be reached the consumer
+retries the same message in place (telling JetStream it is still in progress), so an outage
+longer than the nack schedule neither burns the deliveries nor dead-letters healthy events."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 
@@ -13,7 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 from ._bus import ConsumerSpec
-from ._db import SQLModelSession
+from ._db import SQLModelSession, database_unavailable
 from ._events import ReceivedEvent
 from ._metrics import DEAD_LETTERS, EVENTS_CONSUMED, REDELIVERIES
 from ._tables import DeadLetter, InboxEntry
@@ -56,19 +62,35 @@ def idempotent_consumer(
     for result in ("applied", "duplicate", "failed"):
         EVENTS_CONSUMED.labels(durable, result)
 
+    async def apply(msg: Msg) -> bool:
+        """Apply the event once; waits out database outages. True: applied, False: a replay."""
+        pause = retry_base_seconds
+        while True:
+            try:
+                event = ReceivedEvent.from_message(
+                    nats_subject=msg.subject, headers=msg.headers, payload=msg.data
+                )
+                async with sessions() as session:
+                    applied = await claim_event(session, consumer=durable, event_id=event.id)
+                    if applied:
+                        await handler(session, event)
+                    await session.commit()
+                return applied
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                log.warning("event_waits_for_database", consumer=durable, error=repr(exc)[:300])
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()  # keep the delivery: no redelivery meanwhile
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, retry_max_seconds, ack_wait_seconds / 2)
+
     async def process(msg: Msg) -> None:
         delivered = msg.metadata.num_delivered or 1
         if delivered > 1:
             REDELIVERIES.labels(durable).inc()
         try:
-            event = ReceivedEvent.from_message(
-                nats_subject=msg.subject, headers=msg.headers, payload=msg.data
-            )
-            async with sessions() as session:
-                applied = await claim_event(session, consumer=durable, event_id=event.id)
-                if applied:
-                    await handler(session, event)
-                await session.commit()
+            applied = await apply(msg)
         except Exception as exc:
             await _on_failure(msg, exc, delivered)
             return

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
-__all__ = ["SQLModelSession", "UTCDateTime", "create_engine", "create_sessionmaker", "utcnow"]
+__all__ = [
+    "SQLModelSession",
+    "UTCDateTime",
+    "create_engine",
+    "create_sessionmaker",
+    "database_unavailable",
+    "utcnow",
+]
+
+# SQLSTATE classes of "cannot reach the database now": 08 connection exception, 57P operator
+# intervention (admin shutdown, crash shutdown, cannot connect now during recovery).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
 
 
 def utcnow() -> datetime:
@@ -88,3 +101,25 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[SQLModelSessi
         expire_on_commit=False,
         autoflush=False,
     )
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot be reached right now (down, restarting, pool
+    exhausted, connection cut, SQLite locked) — worth a retry later — rather than a bad
+    statement. Follows the driver error (`orig`) and explicit causes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError | OSError):  # OSError covers TimeoutError
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        orig = current.orig if isinstance(current, sa_exc.DBAPIError) else None
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ._db import database_unavailable
+
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "ConflictError",
@@ -201,6 +203,15 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):
+        # A dependency outage, not a bug: 503 so that callers retry (DESIGN §3).
+        log.warning("database_unavailable", path=request.url.path, error=repr(exc)[:300])
+        return problem_response(
+            503,
+            "The database is unavailable; retry later.",
+            code="database-unavailable",
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     return problem_response(500, "An unexpected error occurred; it has been logged.")
 
