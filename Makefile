@@ -62,10 +62,10 @@ clients: .venv ## regenerate the TypeScript client under clients/typescript from
 	$(RUN) python scripts/clients.py
 
 battery: .venv .tools ## the reliability and security battery at CI size
-	$(RUN) pytest -q battery $(PYTEST_ARGS)
+	$(RUN) pytest -q -s battery $(PYTEST_ARGS)
 
 soak: .venv .tools ## the battery at soak size (longer)
-	BATTERY_SIZE=soak $(RUN) pytest -q battery $(PYTEST_ARGS)
+	BATTERY_SIZE=soak $(RUN) pytest -q -s battery $(PYTEST_ARGS)
 
 bench: .venv ## run the benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server)
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/ingest.py

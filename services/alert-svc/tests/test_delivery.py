@@ -110,3 +110,23 @@ class TestSendTimeGuard:
         async with quiet_sessions() as session:
             attempt = (await session.exec(select(WebhookAttempt))).one()
         assert attempt.error is not None and attempt.error.startswith("refused")
+
+    async def test_an_unparsable_stored_url_fails_alone_without_stalling_the_batch(
+        self, settings: Settings, quiet_sessions: async_sessionmaker[SQLModelSession]
+    ) -> None:
+        # Found by the battery (S7): httpx refuses the octal host `0177.0.0.1`; the error
+        # escaped deliver_due, so the rest of the batch stayed leased and nothing was logged.
+        strict = settings.model_copy(update={"allow_loopback_webhooks": False})
+        calls: list[httpx.Request] = []
+        await queue_one(quiet_sessions, "http://0177.0.0.1/hook")
+        await queue_one(quiet_sessions, "http://10.0.0.1/hook")
+        transport = httpx.MockTransport(lambda r: calls.append(r) or httpx.Response(200))
+        async with httpx.AsyncClient(transport=transport) as client:
+            assert await deliver_due(quiet_sessions, settings=strict, client=client) == 2
+        assert calls == []
+        async with quiet_sessions() as session:
+            deliveries = (await session.exec(select(WebhookDelivery))).all()
+            errors = [a.error or "" for a in (await session.exec(select(WebhookAttempt))).all()]
+        assert [d.state for d in deliveries] == ["failed", "failed"]
+        assert sorted(e.split(" (")[0].split(":")[0] for e in errors) == ["refused", "refused"]
+        assert any("invalid URL" in e for e in errors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -84,6 +85,21 @@ class TestChangeRule:
             headers={"If-Match": etag},
         )
         api.problem(stale, 412)
+
+    async def test_two_writers_with_one_etag_one_wins_one_gets_412(self, api: Api) -> None:
+        # Found by the battery (H3) on PostgreSQL: both PATCHes passed the If-Match check and
+        # both answered 200 (a lost update); the rule row is now locked before the check.
+        rule = await api.create_rule()
+        for race in range(10):
+            etag = (await api.request("GET", f"/alert-rules/{rule['id']}")).headers["ETag"]
+            answers = await asyncio.gather(
+                *(
+                    api.request("PATCH", f"/alert-rules/{rule['id']}", headers={"If-Match": etag},
+                                json={"name": f"contender {race}-{n}"})
+                    for n in range(2)
+                )
+            )  # fmt: skip
+            assert sorted(r.status_code for r in answers) == [200, 412], [r.text for r in answers]
 
     async def test_patch_checks_the_merged_rule(self, api: Api) -> None:
         rule = await api.create_rule(for_periods=3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from .conftest import Kpi, obs, problem
 
 SEEDED = {
@@ -84,6 +86,22 @@ class TestUpdateDefinition:
             "PATCH", "/kpi-definitions/units_sold", json={"name": "U"}, headers={"If-Match": '"1"'}
         )
         problem(stale, 412)
+
+    async def test_two_writers_with_one_etag_one_wins_one_gets_412(self, kpi: Kpi) -> None:
+        # Found by the battery (H3) on PostgreSQL: both PATCHes passed the If-Match check
+        # and both answered 200 (a lost update); the row is now locked before the check.
+        for race in range(10):
+            etag = (await kpi.get("/kpi-definitions/units_sold")).headers["ETag"]
+            answers = await asyncio.gather(
+                *(
+                    kpi.request("PATCH", "/kpi-definitions/units_sold",
+                                json={"name": f"Units {race}-{n}"}, headers={"If-Match": etag})
+                    for n in range(2)
+                )
+            )  # fmt: skip
+            assert sorted(r.status_code for r in answers) == [200, 412]
+        final = await kpi.get("/kpi-definitions/units_sold")
+        assert final.json()["version"] == 11
 
     async def test_aggregation_of_a_kpi_without_observations_can_change(self, kpi: Kpi) -> None:
         response = await kpi.request(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -90,6 +91,25 @@ class TestVersions:
             "PUT", f"/rebate-programs/{pid}", json=program_body(), headers={"If-Match": '"1"'}
         )
         api.problem(response, 412)
+
+    async def test_two_writers_with_one_etag_one_wins_one_gets_412(
+        self, api: Api, program_body: Body
+    ) -> None:
+        # Found by the battery (H3) on PostgreSQL: the writer that waited for the row lock
+        # found no current version any more and answered 404 instead of 412.
+        pid = (await api.create_program())["id"]
+        for race in range(10):
+            etag = (await api.request("GET", f"/rebate-programs/{pid}")).headers["ETag"]
+            answers = await asyncio.gather(
+                *(
+                    api.request("PUT", f"/rebate-programs/{pid}", headers={"If-Match": etag},
+                                json=program_body(name=f"contender {race}-{n}"))
+                    for n in range(2)
+                )
+            )  # fmt: skip
+            assert sorted(r.status_code for r in answers) == [200, 412], [r.text for r in answers]
+        final = await api.request("GET", f"/rebate-programs/{pid}")
+        assert final.json()["version"] == 11
 
     async def test_retire_makes_a_retired_version(self, api: Api, program_body: Body) -> None:
         pid = (await api.create_program())["id"]

@@ -88,12 +88,15 @@ async def _send(job: _Job, *, settings: Settings, client: httpx.AsyncClient) -> 
     def took() -> int:
         return int((time.perf_counter() - started) * 1000)
 
-    url = httpx.URL(job.url)
-    port = url.port or (443 if url.scheme == "https" else 80)
     try:
+        # A stored URL httpx cannot parse (e.g. an octal host) fails this delivery alone.
+        url = httpx.URL(job.url)
+        port = url.port or (443 if url.scheme == "https" else 80)
         address = await resolve_safe(
             url.host, port, allow_loopback=settings.allow_loopback_webhooks
         )
+    except httpx.InvalidURL as exc:
+        return _Outcome(None, f"refused: invalid URL ({exc})", took(), retry=False)
     except UnsafeTargetError as exc:
         return _Outcome(None, f"refused: {exc}", took(), retry=False)
     timestamp = int(time.time())

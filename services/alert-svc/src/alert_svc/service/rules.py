@@ -70,8 +70,15 @@ async def create_rule(session: SQLModelSession, *, data: RuleCreate, actor: Prin
     return rule_read(rule)
 
 
-async def _rule(session: SQLModelSession, rule_id: uuid.UUID) -> AlertRule:
-    rule = await session.get(AlertRule, rule_id)
+async def _rule(
+    session: SQLModelSession, rule_id: uuid.UUID, *, for_update: bool = False
+) -> AlertRule:
+    # `for_update` locks the row (PostgreSQL) so that If-Match is checked against the
+    # version a concurrent writer committed, not the one read before it.
+    if for_update:
+        rule = await session.get(AlertRule, rule_id, with_for_update=True, populate_existing=True)
+    else:
+        rule = await session.get(AlertRule, rule_id)
     if rule is None:
         raise NotFoundError("Alert rule not found.")
     return rule
@@ -105,7 +112,7 @@ async def update_rule(
 ) -> RuleRead:
     """Change a rule; disabling it (or changing what it watches) resolves its open alerts."""
     refuse_partner_bound(actor, "manage alert rules")
-    rule = await _rule(session, rule_id)
+    rule = await _rule(session, rule_id, for_update=True)
     check_if_match(if_match, version=rule.version)
     changes = {k: v for k, v in _stored(data, data.model_fields_set).items() if v is not None}
     current = rule.model_dump(mode="json")

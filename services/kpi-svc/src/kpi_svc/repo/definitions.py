@@ -14,8 +14,13 @@ from ..models import AGGREGATES, TARGETS, KpiDefinition, Target
 from ._sql import dialect_insert
 
 
-async def get_definition(session: SQLModelSession, *, key: str) -> KpiDefinition | None:
-    """The definition of `key`, if any."""
+async def get_definition(
+    session: SQLModelSession, *, key: str, for_update: bool = False
+) -> KpiDefinition | None:
+    """The definition of `key`, if any; `for_update` locks its row until the transaction ends
+    (PostgreSQL; SQLite transactions are already serialised)."""
+    if for_update:
+        return await session.get(KpiDefinition, key, with_for_update=True, populate_existing=True)
     return await session.get(KpiDefinition, key)
 
 

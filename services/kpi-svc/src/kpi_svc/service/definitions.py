@@ -29,9 +29,11 @@ def require_unbound(principal: Principal, what: str) -> None:
         raise ForbiddenError(f"A partner-bound principal cannot change {what}.")
 
 
-async def get_definition(session: SQLModelSession, *, key: str) -> KpiDefinition:
-    """The definition of `key`; 404 when unknown."""
-    definition = await repo.get_definition(session, key=key)
+async def get_definition(
+    session: SQLModelSession, *, key: str, for_update: bool = False
+) -> KpiDefinition:
+    """The definition of `key`; 404 when unknown (`for_update` locks it for a change)."""
+    definition = await repo.get_definition(session, key=key, for_update=for_update)
     if definition is None:
         raise NotFoundError(f"KPI {key!r} is not defined.")
     return definition
@@ -70,7 +72,8 @@ async def update_definition(
     """Change a definition (honours If-Match); 409 when the aggregation of a KPI in use
     would change, since stored aggregates and published values assume it."""
     require_unbound(principal, "KPI definitions")
-    definition = await get_definition(session, key=key)
+    # Locked before If-Match is checked: two writers with one ETag must not both pass.
+    definition = await get_definition(session, key=key, for_update=True)
     check_if_match(if_match, version=definition.version)
     changes = data.model_dump(mode="json", exclude_unset=True)  # enums as text
     aggregation = changes.get("aggregation")

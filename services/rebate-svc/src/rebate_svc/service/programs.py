@@ -48,6 +48,8 @@ __all__ = [
     "update_program",
 ]
 
+_LOCK_ATTEMPTS = 5  # concurrent new versions a writer may see before giving up
+
 
 def refuse_partner_bound(principal: Principal) -> None:
     """403: a partner portal reads programs, it does not change them."""
@@ -183,6 +185,21 @@ def _cursor_uuid(raw: Any) -> uuid.UUID:
         ) from exc
 
 
+async def _lock_current(session: SQLModelSession, *, program_id: uuid.UUID) -> Program:
+    """The current version, locked for a change; 404 when the program does not exist.
+
+    On PostgreSQL a writer that waited for the lock finds the row it waited on no longer
+    current (the winner made a new version): a second statement sees the new current version,
+    so If-Match then answers 412 rather than 404."""
+    for _ in range(_LOCK_ATTEMPTS):
+        current = await repo.get_program(session, program_id=program_id, for_update=True)
+        if current is not None:
+            return current
+        if await repo.get_program(session, program_id=program_id, version=1) is None:
+            break
+    raise NotFoundError("Rebate program not found.")
+
+
 async def update_program(
     session: SQLModelSession,
     *,
@@ -197,9 +214,7 @@ async def update_program(
     """Replace a program: version n+1 becomes current, version n stays for its statements;
     its accruals are recomputed under the new terms."""
     refuse_partner_bound(actor)
-    current = await repo.get_program(session, program_id=program_id, for_update=True)
-    if current is None:
-        raise NotFoundError("Rebate program not found.")
+    current = await _lock_current(session, program_id=program_id)
     check_if_match(if_match, version=current.version)
     if current.status == "retired" and data.status != "retired":
         raise ConflictError("A retired program is final; create a new program instead.")
@@ -228,9 +243,7 @@ async def retire_program(
 ) -> ProgramRead:
     """Retire a program: a new version with status `retired` (no more accruals)."""
     refuse_partner_bound(actor)
-    current = await repo.get_program(session, program_id=program_id, for_update=True)
-    if current is None:
-        raise NotFoundError("Rebate program not found.")
+    current = await _lock_current(session, program_id=program_id)
     check_if_match(if_match, version=current.version)
     if current.status == "retired":
         return program_read(current)
