@@ -4,34 +4,20 @@ docs/events.md are current; the generator and its rendering follow the code's re
 Fix a staleness failure with `make contracts` (then commit the files it names).
 """
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
 from pydantic import BaseModel, Field
 
+import clients
+import contracts
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    """Load a module by path: neither scripts/ nor tests/ is a package."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-contracts = _load("channel_suite_contracts", ROOT / "scripts" / "contracts.py")
-clients = _load("channel_suite_clients", ROOT / "scripts" / "clients.py")
 generator = contracts.asyncapi_document
 markdown = contracts.asyncapi_markdown
 FIX = "run `make contracts` and commit what it wrote"

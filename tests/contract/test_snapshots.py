@@ -5,33 +5,19 @@ Fix a failure with `make contracts` (then commit contracts/). A BREAKING change 
 """
 
 import difflib
-import importlib.util
 import itertools
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+import contracts
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    """Load a module by path: neither scripts/ nor tests/ is a package."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-contracts = _load("channel_suite_contracts", ROOT / "scripts" / "contracts.py")
 SERVICES = list(contracts.SERVICES)
 FIX = "run `make contracts` and commit contracts/"
 

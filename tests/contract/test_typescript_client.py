@@ -4,33 +4,19 @@ Fix a staleness failure with `make clients` (then commit clients/typescript/). T
 installed with `npm ci` when clients/typescript/node_modules is missing.
 """
 
-import importlib.util
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+import clients
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    """Load a module by path: neither scripts/ nor tests/ is a package."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-clients = _load("channel_suite_clients", ROOT / "scripts" / "clients.py")
 CLIENT_DIR: Path = clients.CLIENT_DIR
 
 # A misuse of the client for each kind of mistake the types must catch (line -> what is wrong).
