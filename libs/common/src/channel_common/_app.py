@@ -80,6 +80,7 @@ def create_service_app(
             url=settings.nats_url,
             name=settings.service_name,
             connect_timeout=settings.nats_connect_timeout_seconds,
+            stream_replicas=settings.nats_stream_replicas,
         )
         for sub in subscriptions:
             bus.add_consumer(

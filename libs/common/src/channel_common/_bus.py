@@ -48,8 +48,11 @@ class ConsumerSpec:
 class EventBus:
     """One NATS connection per process; connects in the background and keeps retrying."""
 
-    def __init__(self, *, url: str, name: str, connect_timeout: float = 2.0) -> None:
+    def __init__(
+        self, *, url: str, name: str, connect_timeout: float = 2.0, stream_replicas: int = 1
+    ) -> None:
         self._url = url
+        self._stream_replicas = stream_replicas
         self._name = name
         self._connect_timeout = connect_timeout
         self._nc: Client | None = None
@@ -147,6 +150,7 @@ class EventBus:
                         subjects=subjects,
                         storage=api.StorageType.FILE,
                         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                        num_replicas=self._stream_replicas,
                     )
                     try:
                         await self._js.add_stream(config)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["BaseServiceSettings"]
@@ -17,6 +17,9 @@ class BaseServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///.run/service.db"
     nats_url: str = "nats://127.0.0.1:4222"
     nats_connect_timeout_seconds: float = 2.0
+    # Replicas of the streams this service declares: 1 on a single server, 3 on a NATS cluster
+    # (declared on every start, so an operator's `nats stream edit --replicas` would be undone).
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
 
     jwt_key: SecretStr
     jwt_algorithm: str = "HS256"
