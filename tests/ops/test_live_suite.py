@@ -119,7 +119,8 @@ class TestMetricsEndpoint:
         }
         assert values[("kpi_observations_ingested_total", (("channel", "http"),))] == 3
         assert values[("kpi_observations_rejected_total", (("code", "unknown_kpi"),))] >= 1
-        assert values[("rebate_amount_approved_minor_total", (("currency", "EUR"),))] == 3000
+        approved = (("currency", "EUR"), ("program_id", live.work.program_id))
+        assert values[("rebate_amount_approved_minor_total", approved)] == 3000
         assert values[("rebate_statements_settled_total", (("status", "paid"),))] == 1
         assert values[("channel_webhook_deliveries_total", (("result", "delivered"),))] >= 1
         route = "/api/v1/partners/{partner_id}"
