@@ -31,7 +31,9 @@ from faults.proxy import FaultProxy, Mode
 BATCH = 100
 CLIENT_TIMEOUT = 15.0  # the gateway's 10 s upstream timeout plus a margin
 BLACKHOLE_SECONDS = 10.0
-OBSERVATIONS = sized(40_000, 200_000)  # more than the faults need; sending stops with them
+# Far more than the faults need on a fast machine (sending stops when the faults end): the
+# client must still be sending when the recovery phase starts.
+OBSERVATIONS = sized(200_000, 1_000_000)
 
 
 def _through_proxies(suite: Suite, nats: FaultProxy, database: FaultProxy) -> None:
@@ -97,7 +99,9 @@ async def test_r9_network_faults_answer_503_or_504_and_recover(
                         break
                     await ingest(client, ledger, observations[start : start + BATCH])
                     acknowledged_at.append(time.monotonic())
+            ran_out = not done.is_set()
             await faults
+            assert not ran_out, "the observations ran out before the faults ended"
             figures, settle_seconds = await converge(suite, ledger, timeout=600)
             resets = nats.resets + database.resets
     recovery_started = dict(phases)["recovery"]
