@@ -2,45 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from channel_common.testing import free_port
+from channelctl.webhooks import verify_signature
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 HOST = "127.0.0.1"
-SIGNATURE_TOLERANCE_SECONDS = 300
-
-
-def verify_signature(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
-    """Standard Webhooks: any `v1,<base64 HMAC-SHA256(id.timestamp.body)>` of the header
-    matches, and the timestamp is within the tolerance."""
-    msg_id = headers.get("webhook-id", "")
-    stamp = headers.get("webhook-timestamp", "")
-    signature = headers.get("webhook-signature", "")
-    if not msg_id or not stamp.isdigit() or not signature:
-        return False
-    if abs(time.time() - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
-        return False
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = msg_id.encode() + b"." + stamp.encode() + b"." + body
-    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    for candidate in signature.split():
-        version, _, value = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
-            return True
-    return False
 
 
 @dataclass

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 
 import httpx
 from channelctl.webhooks import Receiver, verify_signature
@@ -13,9 +14,11 @@ from channelctl.webhooks import Receiver, verify_signature
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 
 
-def signed(body: bytes, secret: str = SECRET, msg_id: str = "msg_1") -> dict[str, str]:
+def signed(
+    body: bytes, secret: str = SECRET, msg_id: str = "msg_1", at: float | None = None
+) -> dict[str, str]:
     key = base64.b64decode(secret.removeprefix("whsec_"))
-    timestamp = "1796000000"
+    timestamp = str(int(time.time() if at is None else at))
     mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     return {
         "webhook-id": msg_id,
@@ -36,6 +39,20 @@ class TestSignature:
         assert not verify_signature(SECRET, signed(body), body + b" ")
         other = "whsec_" + base64.b64encode(b"o" * 24).decode()
         assert not verify_signature(other, signed(body), body)
+
+    def test_refuses_a_stale_or_future_timestamp(self) -> None:
+        body = b'{"type": "alert.fired"}'
+        headers = signed(body, at=1_796_000_000)
+        assert verify_signature(SECRET, headers, body, now=1_796_000_300)
+        assert not verify_signature(SECRET, headers, body, now=1_796_000_301)
+        assert not verify_signature(SECRET, headers, body, now=1_795_999_699)
+
+    def test_refuses_missing_id_or_timestamp(self) -> None:
+        body = b"{}"
+        for name in ("webhook-id", "webhook-timestamp"):
+            headers = signed(body)
+            del headers[name]
+            assert not verify_signature(SECRET, headers, body)
 
 
 class TestReceiver:

@@ -9,7 +9,8 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any
@@ -19,12 +20,20 @@ import typer
 from .context import gateway
 from .display import console, table
 
-__all__ = ["DEFAULT_PORT", "Delivery", "Receiver", "app", "verify_signature"]
+__all__ = [
+    "DEFAULT_PORT",
+    "SIGNATURE_TOLERANCE_SECONDS",
+    "Delivery",
+    "Receiver",
+    "app",
+    "verify_signature",
+]
 
 app = typer.Typer(help="Webhooks: a local receiver, and the registered ones.", no_args_is_help=True)
 
 DEFAULT_PORT = 8765
 MAX_BODY = 1024 * 1024
+SIGNATURE_TOLERANCE_SECONDS = 300  # Standard Webhooks: refuse older or future-dated deliveries
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,22 @@ class Delivery:
         )
 
 
-def verify_signature(secret: str, headers: dict[str, str], body: bytes) -> bool:
-    """Whether `webhook-signature` holds a v1 HMAC-SHA256 of `id.timestamp.body` with `secret`."""
+def verify_signature(
+    secret: str, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> bool:
+    """Standard Webhooks: whether `webhook-signature` holds a v1 HMAC-SHA256 of
+    `id.timestamp.body` with `secret`, and the timestamp is within five minutes of `now`."""
+    msg_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    if not msg_id or not stamp.isdigit():
+        return False
+    if abs((time.time() if now is None else now) - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
     try:
         key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
     except (binascii.Error, ValueError):
         return False
-    signed = f"{headers.get('webhook-id', '')}.{headers.get('webhook-timestamp', '')}.".encode()
+    signed = f"{msg_id}.{stamp}.".encode()
     expected = base64.b64encode(hmac.new(key, signed + body, hashlib.sha256).digest()).decode()
     for candidate in headers.get("webhook-signature", "").split():
         version, _, value = candidate.partition(",")
