@@ -38,6 +38,7 @@ from ._errors import (
     problem_responses,
 )
 from ._events import ReceivedEvent, build_headers, encode_data
+from ._housekeeping import Retention, prune
 from ._outbox import OutboxRelay, add_event, mark_outbox_pending
 from ._pagination import MAX_PAGE_SIZE, Page, PageParams, decode_cursor, encode_cursor
 from ._routing import IDEMPOTENCY_HEADER, ServiceRoute, SessionDep, current_session
@@ -72,6 +73,7 @@ __all__ = [
     "Problem",
     "RateLimitedError",
     "ReceivedEvent",
+    "Retention",
     "SQLModelSession",
     "ServiceRoute",
     "ServiceUnavailableError",
@@ -100,6 +102,7 @@ __all__ = [
     "mark_outbox_pending",
     "problem_response",
     "problem_responses",
+    "prune",
     "require_scopes",
     "utcnow",
 ]

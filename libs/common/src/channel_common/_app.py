@@ -20,6 +20,7 @@ from ._consumer import EventHandler, idempotent_consumer
 from ._db import create_engine, create_sessionmaker
 from ._errors import install_error_handlers
 from ._health import ReadinessCheck, database_ready, health_router, nats_ready
+from ._housekeeping import Retention, run_housekeeping
 from ._limits import RequestGuardMiddleware
 from ._logging import TraceContextMiddleware, configure_logging
 from ._metrics import HttpMetricsMiddleware, metrics_router
@@ -109,6 +110,16 @@ def create_service_app(
         if messaging:
             bus.start()
             tasks.append(asyncio.create_task(relay.run(), name="outbox-relay"))
+        tasks.append(
+            asyncio.create_task(
+                run_housekeeping(
+                    sessions,
+                    Retention.from_settings(settings),
+                    settings.housekeeping_interval_seconds,
+                ),
+                name="housekeeping",
+            )
+        )
         tasks += [asyncio.create_task(task(app)) for task in background]
         try:
             yield

@@ -13,6 +13,7 @@ __all__ = [
     "DEAD_LETTERS",
     "EVENTS_CONSUMED",
     "EVENTS_PUBLISHED",
+    "HOUSEKEEPING_DELETED",
     "HTTP_DURATION",
     "OUTBOX_BACKLOG",
     "OUTBOX_DUPLICATES",
@@ -53,6 +54,11 @@ REDELIVERIES = Counter(
 )
 DEAD_LETTERS = Counter(
     "channel_consumer_dead_letters_total", "Events given up after max_deliver.", ["consumer"]
+)
+HOUSEKEEPING_DELETED = Counter(
+    "channel_housekeeping_deleted_total",
+    "Finished infrastructure rows deleted by housekeeping, by table.",
+    ["table"],
 )
 
 

@@ -33,6 +33,9 @@ class BaseServiceSettings(BaseSettings):
 
     outbox_poll_seconds: float = 1.0
     outbox_batch_size: int = 200
+    # Sent events are kept this long (to inspect, or to republish after a broker lost its data).
+    outbox_retention_days: int = Field(default=7, ge=1)
+    housekeeping_interval_seconds: float = Field(default=3600.0, gt=0)
     # Fault drill only (battery R3): the relay exits the process after publishing a batch and
     # before marking it sent. Never set it in a deployment.
     fault_exit_before_mark_sent: bool = False
