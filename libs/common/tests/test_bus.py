@@ -35,3 +35,8 @@ def test_stream_replicas_must_be_between_1_and_5() -> None:
     with pytest.raises(ValidationError):
         BaseServiceSettings(jwt_key="k", nats_stream_replicas=0)  # type: ignore[arg-type]
     assert BaseServiceSettings(jwt_key="k").nats_stream_replicas == 1  # type: ignore[arg-type]
+
+
+def test_an_empty_previous_jwt_key_means_none() -> None:
+    settings = BaseServiceSettings(jwt_key="k", jwt_previous_key="")  # type: ignore[arg-type]
+    assert settings.jwt_previous_key is None

@@ -9,6 +9,7 @@ import time
 import jwt
 import pytest
 from channel_common.testing import TEST_JWT_KEY, app_client, assert_problem, bearer
+from pydantic import SecretStr
 
 from .widgets import WidgetSettings, create_widgets_app
 
@@ -122,6 +123,26 @@ class TestAuth:
             response = await client.get("/api/v1/widgets", headers=headers)
         assert_problem(response, 401)
         assert response.headers["www-authenticate"] == "Bearer"
+
+    async def test_the_previous_key_is_accepted_during_a_rotation(
+        self, settings: WidgetSettings
+    ) -> None:
+        old, other = "old-key-0123456789abcdef0123456789ab", "other-key-0123456789abcdef012345678"
+        rotating = settings.model_copy(update={"jwt_previous_key": SecretStr(old)})
+        async with app_client(create_widgets_app(rotating)) as client:
+            current = await client.get("/api/v1/widgets", headers=self.token(settings))
+            previous = await client.get("/api/v1/widgets", headers=self.token(settings, _key=old))
+            unknown = await client.get("/api/v1/widgets", headers=self.token(settings, _key=other))
+            expired = await client.get(
+                "/api/v1/widgets",
+                headers=self.token(settings, _key=old, exp=int(time.time()) - 60),
+            )
+        assert (current.status_code, previous.status_code) == (200, 200)
+        assert_problem(unknown, 401)
+        assert "expired" in assert_problem(expired, 401)["detail"]
+        async with app_client(create_widgets_app(settings)) as client:
+            after = await client.get("/api/v1/widgets", headers=self.token(settings, _key=old))
+        assert_problem(after, 401)
 
     async def test_missing_scope_is_403(self, settings: WidgetSettings) -> None:
         async with app_client(create_widgets_app(settings)) as client:

@@ -63,9 +63,17 @@ class JWTVerifier:
     """Verifies signature, `exp`, `iss` and `aud` with one pinned algorithm."""
 
     def __init__(
-        self, *, key: str, algorithm: str, issuer: str, audience: str, leeway: int
+        self,
+        *,
+        key: str,
+        algorithm: str,
+        issuer: str,
+        audience: str,
+        leeway: int,
+        previous_key: str | None = None,
     ) -> None:
-        self._key = key
+        # The previous key is tried only for a bad signature: a rotation's grace period.
+        self._keys = (key,) if previous_key is None else (key, previous_key)
         self._algorithm = algorithm
         self._issuer = issuer
         self._audience = audience
@@ -80,20 +88,17 @@ class JWTVerifier:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             leeway=settings.jwt_leeway_seconds,
+            previous_key=(
+                None
+                if settings.jwt_previous_key is None
+                else settings.jwt_previous_key.get_secret_value()
+            ),
         )
 
     def verify(self, token: str) -> Principal:
         """The principal a valid token names; UnauthorizedError otherwise."""
         try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=[self._algorithm],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway,
-                options={"require": ["exp", "iss", "aud", "sub"]},
-            )
+            claims = self._decode(token)
             partner = claims.get("partner_id")
             return Principal(
                 subject=str(claims["sub"]),
@@ -102,6 +107,26 @@ class JWTVerifier:
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise UnauthorizedError(f"Invalid token: {exc}", headers=_CHALLENGE) from exc
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        *current, last = self._keys
+        for key in current:
+            try:
+                return self._decode_with(token, key)
+            except jwt.InvalidSignatureError:
+                continue
+        return self._decode_with(token, last)
+
+    def _decode_with(self, token: str, key: str) -> dict[str, Any]:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[self._algorithm],
+            audience=self._audience,
+            issuer=self._issuer,
+            leeway=self._leeway,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
 
 
 def issue_token(

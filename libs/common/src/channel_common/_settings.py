@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["BaseServiceSettings"]
@@ -22,6 +22,8 @@ class BaseServiceSettings(BaseSettings):
     nats_stream_replicas: int = Field(default=1, ge=1, le=5)
 
     jwt_key: SecretStr
+    # Rotation: the key being replaced, still accepted for verifying (never used to sign).
+    jwt_previous_key: SecretStr | None = None
     jwt_algorithm: str = "HS256"
     jwt_issuer: str = "channel-suite"
     jwt_audience: str = "channel-suite"
@@ -46,3 +48,9 @@ class BaseServiceSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("jwt_previous_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """An empty variable (compose's `${X:-}`) means no previous key, never an empty one."""
+        return None if value == "" else value
