@@ -312,6 +312,18 @@ async def check_projections(
     return figures
 
 
+def assert_exactly_once(figures: dict[str, Any]) -> None:
+    """Nothing acknowledged was lost, nothing applied twice or invented, and every projection
+    equals the reference (figures of `check_projections` with `downstream`)."""
+    assert figures["lost"] == 0
+    assert figures["duplicated"] == 0
+    assert figures["unexpected"] == 0
+    assert figures["kpi_wrong_months"] == 0
+    assert figures["rebate_wrong_months"] == 0
+    assert figures["alert_wrong_months"] == 0
+    assert figures["alert_observed"] == figures["acknowledged"]
+
+
 def _wrong(found: dict[Any, Any], want: dict[Any, Any]) -> int:
     """Keys whose projected value differs from the reference (missing or extra count too)."""
     return sum(1 for key in found.keys() | want.keys() if found.get(key) != want.get(key))

@@ -19,6 +19,7 @@ from battery_support import report, sized
 from faults.drill import (
     Ledger,
     Suite,
+    assert_exactly_once,
     converge,
     ingest,
     make_observations,
@@ -82,13 +83,7 @@ async def test_r3_relay_crash_before_mark_sent_yields_duplicates_but_no_duplicat
     )
     assert exit_codes == [FAULT_EXIT_CODE] * CRASHES
     assert figures["jetstream_duplicates"] > 0
-    assert figures["lost"] == 0
-    assert figures["duplicated"] == 0
-    assert figures["unexpected"] == 0
-    assert figures["kpi_wrong_months"] == 0
-    assert figures["rebate_wrong_months"] == 0
-    assert figures["alert_wrong_months"] == 0
-    assert figures["alert_observed"] == figures["acknowledged"]
+    assert_exactly_once(figures)
 
 
 async def _unsent_is_zero(suite: Suite) -> bool:

@@ -19,6 +19,7 @@ from faults.conftest import PrivatePostgres
 from faults.drill import (
     Ledger,
     Suite,
+    assert_exactly_once,
     converge,
     ingest,
     make_observations,
@@ -90,10 +91,4 @@ async def test_r6_postgres_stopped_immediately_loses_no_acknowledged_write(
     )
     assert figures["postgres_stops"] == STOPS
     assert "500" not in statuses, statuses
-    assert figures["lost"] == 0
-    assert figures["duplicated"] == 0
-    assert figures["unexpected"] == 0
-    assert figures["kpi_wrong_months"] == 0
-    assert figures["rebate_wrong_months"] == 0
-    assert figures["alert_wrong_months"] == 0
-    assert figures["alert_observed"] == figures["acknowledged"]
+    assert_exactly_once(figures)
