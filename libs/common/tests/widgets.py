@@ -34,6 +34,7 @@ from sqlmodel import SQLModel, select
 
 SOURCE = "urn:channel-suite:widgets-test"
 WIDGET_CREATED = "partner.widget.created.v1"
+WIDGET_ECHOED = "partner.widget.echoed.v1"
 
 
 class Widget(SQLModel, table=True):
@@ -146,10 +147,13 @@ SLOW_STARTED: list[str] = []  # names of 'slow…' events whose handling has beg
 
 
 async def count_widget(session: SQLModelSession, event: ReceivedEvent) -> None:
-    """Consumer: count each widget name seen; 'poison' always fails; 'slow…' takes a second."""
+    """Consumer: count each widget name seen; 'poison' always fails; 'slow…' takes a second;
+    'echo…' writes an event of its own."""
     name = event.data["name"]
     if name == "poison":
         raise ValueError("poison event")
+    if name.startswith("echo") and event.type == WIDGET_CREATED:
+        add_event(session, event_type=WIDGET_ECHOED, source=SOURCE, data={"name": name})
     if name.startswith("slow"):
         SLOW_STARTED.append(name)
         await asyncio.sleep(1.0)

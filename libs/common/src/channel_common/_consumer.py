@@ -21,6 +21,7 @@ from sqlalchemy.sql.dml import Insert
 from ._bus import ConsumerSpec
 from ._db import SQLModelSession, database_unavailable
 from ._events import ReceivedEvent
+from ._logging import trace_context
 from ._metrics import DEAD_LETTERS, EVENTS_CONSUMED, REDELIVERIES
 from ._tables import DeadLetter, InboxEntry
 
@@ -73,7 +74,8 @@ def idempotent_consumer(
                 async with sessions() as session:
                     applied = await claim_event(session, consumer=durable, event_id=event.id)
                     if applied:
-                        await handler(session, event)
+                        with trace_context(event.traceparent):
+                            await handler(session, event)
                     await session.commit()
                 return applied
             except Exception as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._db import utcnow
+from ._logging import child_traceparent
 
 __all__ = ["ReceivedEvent", "build_headers", "encode_data"]
 
@@ -27,7 +28,8 @@ def build_headers(
     time: datetime | None = None,
     traceparent: str | None = None,
 ) -> dict[str, str]:
-    """The `ce-*` headers of one event; `Nats-Msg-Id` = `ce-id` so JetStream drops a replay."""
+    """The `ce-*` headers of one event; `Nats-Msg-Id` = `ce-id` so JetStream drops a replay.
+    `traceparent` defaults to the current trace context's (the request or event in hand)."""
     ce_id = event_id or str(uuid.uuid4())
     headers = {
         "ce-specversion": "1.0",
@@ -40,6 +42,7 @@ def build_headers(
     }
     if subject is not None:
         headers["ce-subject"] = subject
+    traceparent = traceparent or child_traceparent()
     if traceparent:
         headers["traceparent"] = traceparent
     return headers
@@ -63,6 +66,7 @@ class ReceivedEvent:
     time: str | None
     data: Any
     nats_subject: str
+    traceparent: str | None = None
 
     @classmethod
     def from_message(
@@ -81,4 +85,5 @@ class ReceivedEvent:
             time=headers.get("ce-time"),
             data=json.loads(payload, parse_float=Decimal) if payload else None,
             nats_subject=nats_subject,
+            traceparent=headers.get("traceparent"),
         )

@@ -1,17 +1,61 @@
-"""structlog JSON logs, one object per line, carrying the request id."""
+"""structlog JSON logs, one object per line, carrying the request id and the W3C trace id;
+the trace context that events written within a request or an event handler carry on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import secrets
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from asgi_correlation_id.context import correlation_id
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["TraceContextMiddleware", "configure_logging"]
+__all__ = [
+    "TraceContextMiddleware",
+    "child_traceparent",
+    "configure_logging",
+    "parse_traceparent",
+    "trace_context",
+]
+
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# (trace id, flags) of the request or event being handled.
+_TRACE: ContextVar[tuple[str, str] | None] = ContextVar("channel_trace", default=None)
+
+
+def parse_traceparent(value: str | None) -> tuple[str, str] | None:
+    """(trace id, flags) of a valid W3C `traceparent`; None for a missing or invalid one."""
+    match = _TRACEPARENT.match((value or "").strip())
+    if match is None or match[1] == "ff" or set(match[2]) == {"0"} or set(match[3]) == {"0"}:
+        return None
+    return match[2], match[4]
+
+
+@contextlib.contextmanager
+def trace_context(traceparent: str | None) -> Iterator[None]:
+    """Within it, logs carry the trace id and events written carry the trace on."""
+    parsed = parse_traceparent(traceparent)
+    token = _TRACE.set(parsed)
+    try:
+        with structlog.contextvars.bound_contextvars(trace_id=parsed[0] if parsed else None):
+            yield
+    finally:
+        _TRACE.reset(token)
+
+
+def child_traceparent() -> str | None:
+    """The `traceparent` of an event written now: the current trace with a new span id."""
+    current = _TRACE.get()
+    if current is None:
+        return None
+    trace_id, flags = current
+    return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
 
 
 def _add_request_id(
@@ -66,7 +110,7 @@ def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = Tr
 
 
 class TraceContextMiddleware:
-    """Binds the W3C trace id of `traceparent` to the logs of the request."""
+    """Puts the request in the trace context of its `traceparent` header (logs, events)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -75,10 +119,8 @@ class TraceContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = None
-        for name, value in scope["headers"]:
-            if name == b"traceparent":
-                parts = value.decode("latin-1").split("-")
-                trace_id = parts[1] if len(parts) == 4 else None
-        with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+        traceparent = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None
+        )
+        with trace_context(traceparent):
             await self.app(scope, receive, send)
