@@ -251,6 +251,63 @@ class TestAcknowledge:
         api.problem(await reader.request("POST", f"/alerts/{alert['id']}/ack", json={}), 403)
 
 
+class TestReadOne:
+    async def test_shows_the_list_item_with_a_stable_etag(self, api: Api, feed: Feed) -> None:
+        _, pid = await low_sales(api, feed, for_periods=1)
+        await feed.aggregates(feed.update(pid, "2026-10", "1"))
+        (listed,) = await api.alerts()
+        first = await api.request("GET", f"/alerts/{listed['id']}")
+        again = await api.request("GET", f"/alerts/{listed['id']}")
+        assert first.status_code == 200, first.text
+        assert first.json() == listed
+        assert first.headers["ETag"].startswith('"') and first.headers["ETag"].endswith('"')
+        assert again.headers["ETag"] == first.headers["ETag"]
+
+    async def test_acknowledging_changes_the_etag(self, api: Api, feed: Feed) -> None:
+        _, pid = await low_sales(api, feed, for_periods=1)
+        await feed.aggregates(feed.update(pid, "2026-10", "1"))
+        (alert,) = await api.alerts()
+        before = (await api.request("GET", f"/alerts/{alert['id']}")).headers["ETag"]
+        acked = await api.request("POST", f"/alerts/{alert['id']}/ack", json={"note": "on it"})
+        assert acked.status_code == 200, acked.text
+        assert acked.headers["ETag"] != before
+        after = await api.request("GET", f"/alerts/{alert['id']}")
+        assert after.json() == acked.json()
+        assert after.headers["ETag"] == acked.headers["ETag"]
+
+    async def test_a_newer_breaching_period_changes_the_etag(self, api: Api, feed: Feed) -> None:
+        _, pid = await low_sales(api, feed, for_periods=1)
+        await feed.aggregates(feed.update(pid, "2026-10", "1"))
+        (alert,) = await api.alerts()
+        before = (await api.request("GET", f"/alerts/{alert['id']}")).headers["ETag"]
+        await feed.aggregates(feed.update(pid, "2026-11", "2"))
+        after = await api.request("GET", f"/alerts/{alert['id']}")
+        assert after.json()["state"] == "firing" and after.json()["period"] == "2026-11"
+        assert after.headers["ETag"] != before
+
+    async def test_unknown_is_404(self, api: Api) -> None:
+        api.problem(await api.request("GET", "/alerts/00000000-0000-0000-0000-00000000dead"), 404)
+
+    async def test_needs_alerts_read(self, api: Api, feed: Feed) -> None:
+        _, pid = await low_sales(api, feed, for_periods=1)
+        await feed.aggregates(feed.update(pid, "2026-10", "1"))
+        (alert,) = await api.alerts()
+        writer = api.as_principal(("alerts:write",))
+        api.problem(await writer.request("GET", f"/alerts/{alert['id']}"), 403)
+
+    async def test_a_partner_reads_its_own_but_not_anothers(self, api: Api, feed: Feed) -> None:
+        await api.create_rule()
+        own = (await feed.partner(code="OWN"))["id"]
+        other = (await feed.partner(code="OTHER"))["id"]
+        await feed.aggregates(feed.update(own, "2026-10", "1"), feed.update(other, "2026-10", "1"))
+        alerts = {a["partner_id"]: a for a in await api.alerts()}
+        portal = api.as_principal(("alerts:read",), partner_id=own)
+        mine = await portal.request("GET", f"/alerts/{alerts[own]['id']}")
+        assert mine.status_code == 200 and mine.json() == alerts[own]
+        assert mine.headers["ETag"]
+        api.problem(await portal.request("GET", f"/alerts/{alerts[other]['id']}"), 404)
+
+
 class TestPartnerBound:
     async def test_sees_only_its_own_alerts(self, api: Api, feed: Feed) -> None:
         await api.create_rule()

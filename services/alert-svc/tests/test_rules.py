@@ -139,5 +139,8 @@ class TestHttpConventions:
     async def test_every_route_is_documented(self, api: Api) -> None:
         document = (await api.client.get("/openapi.json")).json()
         operations = [op for path in document["paths"].values() for op in path.values()]
-        assert len(operations) == 15
+        assert len(operations) == 17
         assert all(op.get("summary") and op.get("tags") for op in operations)
+        # Every Location a POST answers with can be read back.
+        for created in ("/api/v1/silences/{silence_id}", "/api/v1/webhooks/{webhook_id}"):
+            assert {"get", "delete"} <= document["paths"][created].keys()

@@ -84,6 +84,72 @@ class TestSilences:
         assert [a["silenced"] for a in await api.alerts()] == [False]
 
 
+UNKNOWN = "00000000-0000-0000-0000-00000000dead"
+PORTAL = "00000000-0000-0000-0000-000000000001"
+
+
+class TestReadOneSilence:
+    async def test_location_leads_to_the_list_item_with_an_etag(self, api: Api) -> None:
+        created = await api.request("POST", "/silences", json=silence_body())
+        assert created.status_code == 201, created.text
+        got = await api.client.get(created.headers["Location"], headers=api.headers)
+        assert got.status_code == 200, got.text
+        (listed,) = (await api.request("GET", "/silences")).json()["items"]
+        assert got.json() == listed == created.json()
+        again = await api.request("GET", f"/silences/{listed['id']}")
+        assert got.headers["ETag"] and again.headers["ETag"] == got.headers["ETag"]
+
+    async def test_each_silence_has_its_own_etag(self, api: Api) -> None:
+        one = (await api.request("POST", "/silences", json=silence_body())).json()
+        two = (await api.request("POST", "/silences", json=silence_body(comment="other"))).json()
+        tags = {
+            (await api.request("GET", f"/silences/{s['id']}")).headers["ETag"] for s in (one, two)
+        }
+        assert len(tags) == 2
+
+    async def test_unknown_or_deleted_is_404(self, api: Api) -> None:
+        silence = (await api.request("POST", "/silences", json=silence_body())).json()
+        assert (await api.request("DELETE", f"/silences/{silence['id']}")).status_code == 204
+        api.problem(await api.request("GET", f"/silences/{silence['id']}"), 404)
+        api.problem(await api.request("GET", f"/silences/{UNKNOWN}"), 404)
+
+    async def test_needs_alerts_read_and_the_channel_team(self, api: Api) -> None:
+        silence = (await api.request("POST", "/silences", json=silence_body())).json()
+        writer = api.as_principal(("alerts:write",))
+        api.problem(await writer.request("GET", f"/silences/{silence['id']}"), 403)
+        portal = api.as_principal(("alerts:read",), partner_id=PORTAL)
+        api.problem(await portal.request("GET", "/silences"), 403)
+        api.problem(await portal.request("GET", f"/silences/{silence['id']}"), 403)
+
+
+class TestReadOneWebhook:
+    async def test_location_leads_to_the_list_item_without_the_secret(self, api: Api) -> None:
+        created = await api.request("POST", "/webhooks", json={"url": "http://127.0.0.1:9/h"})
+        assert created.status_code == 201, created.text
+        got = await api.client.get(created.headers["Location"], headers=api.headers)
+        assert got.status_code == 200, got.text
+        (listed,) = (await api.request("GET", "/webhooks")).json()["items"]
+        assert got.json() == listed
+        assert "secret" not in got.json()
+        assert created.json()["secret"] not in got.text
+        again = await api.request("GET", f"/webhooks/{listed['id']}")
+        assert got.headers["ETag"] and again.headers["ETag"] == got.headers["ETag"]
+
+    async def test_unknown_or_deleted_is_404(self, api: Api) -> None:
+        hook = (await api.request("POST", "/webhooks", json={"url": "http://127.0.0.1:9/"})).json()
+        assert (await api.request("DELETE", f"/webhooks/{hook['id']}")).status_code == 204
+        api.problem(await api.request("GET", f"/webhooks/{hook['id']}"), 404)
+        api.problem(await api.request("GET", f"/webhooks/{UNKNOWN}"), 404)
+
+    async def test_needs_alerts_read_and_the_channel_team(self, api: Api) -> None:
+        hook = (await api.request("POST", "/webhooks", json={"url": "http://127.0.0.1:9/"})).json()
+        writer = api.as_principal(("alerts:write",))
+        api.problem(await writer.request("GET", f"/webhooks/{hook['id']}"), 403)
+        portal = api.as_principal(("alerts:read",), partner_id=PORTAL)
+        api.problem(await portal.request("GET", "/webhooks"), 403)
+        api.problem(await portal.request("GET", f"/webhooks/{hook['id']}"), 403)
+
+
 class TestWebhookRegistration:
     async def test_generates_a_secret_and_shows_it_once(self, api: Api) -> None:
         response = await api.request(

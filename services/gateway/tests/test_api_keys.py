@@ -175,6 +175,62 @@ class TestRevokeApiKey:
         assert response.headers["content-type"] == "application/problem+json"
 
 
+class TestApiKeyEtag:
+    async def test_reads_carry_a_stable_strong_etag_that_create_already_gave(
+        self, gateway: httpx.AsyncClient, admin: dict[str, str]
+    ) -> None:
+        body = {"name": "tagged", "scopes": ["kpis:read"]}
+        created = await gateway.post("/api/v1/api-keys", json=body, headers=admin)
+        url = f"/api/v1/api-keys/{created.json()['id']}"
+
+        first = await gateway.get(url, headers=admin)
+        second = await gateway.get(url, headers=admin)
+
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and etag.endswith('"') and len(etag) > 2
+        assert second.headers["etag"] == etag
+        assert created.headers["etag"] == etag
+
+    async def test_the_etag_never_carries_the_secret(
+        self, gateway: httpx.AsyncClient, admin: dict[str, str], create_key: Any
+    ) -> None:
+        key = await create_key(gateway, ["kpis:read"])
+
+        one = await gateway.get(f"/api/v1/api-keys/{key['id']}", headers=admin)
+
+        assert key["key"] not in one.headers["etag"]
+        assert key["key"].removeprefix("csk_") not in str(one.headers)
+
+    async def test_keys_have_etags_of_their_own(
+        self, gateway: httpx.AsyncClient, admin: dict[str, str], create_key: Any
+    ) -> None:
+        keys = [await create_key(gateway, ["kpis:read"]) for _ in range(2)]
+
+        tags = {
+            (await gateway.get(f"/api/v1/api-keys/{k['id']}", headers=admin)).headers["etag"]
+            for k in keys
+        }
+
+        assert len(tags) == 2
+
+    async def test_revoking_changes_the_etag_and_answers_the_new_one(
+        self, gateway: httpx.AsyncClient, admin: dict[str, str], create_key: Any
+    ) -> None:
+        key = await create_key(gateway, ["kpis:read"])
+        url = f"/api/v1/api-keys/{key['id']}"
+        before = (await gateway.get(url, headers=admin)).headers["etag"]
+
+        revoked = await gateway.delete(url, headers=admin)
+        after = await gateway.get(url, headers=admin)
+        again = await gateway.delete(url, headers=admin)
+
+        assert revoked.status_code == 204
+        assert after.json()["revoked_at"] is not None
+        assert after.headers["etag"] != before
+        assert revoked.headers["etag"] == after.headers["etag"]
+        assert again.headers["etag"] == after.headers["etag"]
+
+
 class TestBootstrapKey:
     async def test_is_an_admin_key_created_once(
         self, make_settings: Callable[..., Settings], admin: dict[str, str], database_url: str

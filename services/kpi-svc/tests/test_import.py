@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
-from channel_common import OutboxMessage
+from channel_common import IdempotencyRecord, OutboxMessage, utcnow
 from channel_common.testing import app_client
 from kpi_svc.app import create_app
 from kpi_svc.importing import numbered_lines
@@ -18,6 +20,7 @@ from .conftest import Kpi, problem
 
 CSV = {"content-type": "text/csv"}
 NDJSON = {"content-type": "application/x-ndjson"}
+JSON = {"content-type": "application/json"}
 
 
 async def chunked(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
@@ -134,6 +137,102 @@ class TestNdjsonImport:
 
     async def test_other_content_types_are_415(self, kpi: Kpi) -> None:
         problem(await post_import(kpi, b"{}", {"content-type": "application/json"}), 415)
+
+
+class TestImportIdempotencyKey:
+    async def test_the_same_key_and_file_replay_the_answer(self, kpi: Kpi) -> None:
+        partner = await kpi.partner()
+        # No ids: without the key, a second run would store every line again.
+        body = "\n".join(ndjson(partner, value=i) for i in range(1, 4)).encode()
+        headers = {**NDJSON, "Idempotency-Key": "import-1"}
+        first = await post_import(kpi, chunked(body), headers)
+        outbox = len(await kpi.rows(OutboxMessage))
+        second = await post_import(kpi, chunked(body, 5), headers)
+        assert first.status_code == second.status_code == 200, second.text
+        assert first.json()["accepted"] == 3
+        assert second.json() == first.json()
+        assert second.headers["idempotent-replayed"] == "true"
+        assert "idempotent-replayed" not in first.headers
+        assert len(await kpi.rows(Observation)) == 3
+        assert len(await kpi.rows(OutboxMessage)) == outbox
+
+    async def test_the_same_key_with_another_file_is_422(self, kpi: Kpi) -> None:
+        partner = await kpi.partner()
+        headers = {**NDJSON, "Idempotency-Key": "import-2"}
+        first = await post_import(kpi, ndjson(partner, value=1).encode(), headers)
+        other = await post_import(kpi, ndjson(partner, value=2).encode(), headers)
+        assert first.status_code == 200
+        problem(other, 422)
+        assert other.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+        assert [o.value_micro for o in await kpi.rows(Observation)] == [1_000_000]
+
+    async def test_another_principal_with_the_same_key_imports_anew(self, kpi: Kpi) -> None:
+        partner = await kpi.partner()
+        body = ndjson(partner).encode()
+        headers = {**NDJSON, "Idempotency-Key": "import-3"}
+        await post_import(kpi, body, headers)
+        other = await post_import(kpi.as_principal(), body, headers)
+        assert other.status_code == 200 and "idempotent-replayed" not in other.headers
+        assert len(await kpi.rows(Observation)) == 2
+
+    async def test_a_failed_import_frees_the_key(self, kpi: Kpi) -> None:
+        partner = await kpi.partner()
+        headers = {**CSV, "Idempotency-Key": "import-4"}
+        problem(await post_import(kpi, b"partner_id,value\n1,2\n", headers), 422)
+        problem(await post_import(kpi, b"{}", {**headers, **JSON}), 415)
+        assert await kpi.rows(IdempotencyRecord) == []
+        body = f"partner_id,kpi,value,occurred_on\n{partner},units_sold,2,2026-10-01\n"
+        retried = await post_import(kpi, body.encode(), headers)
+        assert retried.status_code == 200 and "idempotent-replayed" not in retried.headers
+        assert retried.json()["accepted"] == 1
+
+    async def test_the_same_key_while_the_first_runs_is_409(self, kpi: Kpi) -> None:
+        partner = await kpi.partner()
+        lines = [ndjson(partner, value=1).encode(), ndjson(partner, value=2).encode()]
+        headers = {**NDJSON, "Idempotency-Key": "import-5"}
+        sent_first_line, finish = asyncio.Event(), asyncio.Event()
+
+        async def held_open() -> AsyncIterator[bytes]:
+            yield lines[0] + b"\n"
+            sent_first_line.set()
+            await finish.wait()
+            yield lines[1]
+
+        running = asyncio.create_task(post_import(kpi, held_open(), headers))
+        try:
+            await asyncio.wait_for(sent_first_line.wait(), 10)
+            # The key is claimed before the body is read, and stays claimed while it streams.
+            claims = await kpi.rows(IdempotencyRecord)
+            duplicate = await post_import(kpi, b"\n".join(lines), headers)
+        finally:
+            finish.set()
+            first = await asyncio.wait_for(running, 10)
+        assert [claim.status_code for claim in claims] == [None]
+        problem(duplicate, 409)
+        assert first.status_code == 200 and first.json()["accepted"] == 2
+        replay = await post_import(kpi, b"\n".join(lines), headers)
+        assert replay.headers["idempotent-replayed"] == "true"
+        assert len(await kpi.rows(Observation)) == 2
+
+    async def test_an_abandoned_claim_is_taken_over_after_its_lock(
+        self, settings: Settings, kpi: Kpi
+    ) -> None:
+        partner = await kpi.partner()
+        body = ndjson(partner).encode()
+        headers = {**kpi.headers, **NDJSON, "Idempotency-Key": "import-6"}
+        async with kpi.sessions() as session:  # a claim left by a process that died
+            session.add(
+                IdempotencyRecord(
+                    principal="ops-alice", key="import-6", request_hash="streaming",
+                    locked_until=utcnow() - timedelta(seconds=1),
+                )
+            )  # fmt: skip
+            await session.commit()
+        response = await kpi.client.post("/api/v1/observations:import", content=body,
+                                          headers=headers)  # fmt: skip
+        assert response.status_code == 200 and response.json()["accepted"] == 1
+        (record,) = await kpi.rows(IdempotencyRecord)
+        assert record.status_code == 200 and len(record.request_hash) == 64
 
 
 class TestNumberedLines:

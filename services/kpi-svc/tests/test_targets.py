@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -73,6 +74,73 @@ class TestSetTargets:
         problem(await portal.request("PUT", "/targets", json=[target("sales_amount", 9)]), 403)
         visible = await portal.ok("/targets")
         assert sorted(t["value"] for t in visible["items"]) == ["1", "3"]
+
+
+class TestTargetSetETag:
+    async def test_put_and_get_answer_the_etag_of_the_whole_set(self, kpi: Kpi) -> None:
+        empty = (await kpi.get("/targets")).headers["ETag"]
+        first = await kpi.request("PUT", "/targets", json=[target("sales_amount", 1)])
+        listed = await kpi.get("/targets", kpi="units_sold")  # another filter, the same set
+        second = await kpi.request("PUT", "/targets", json=[target("units_sold", 2)])
+        assert first.status_code == second.status_code == 200
+        assert len({empty, first.headers["ETag"], second.headers["ETag"]}) == 3
+        assert listed.headers["ETag"] == first.headers["ETag"]
+        assert (await kpi.get("/targets")).headers["ETag"] == second.headers["ETag"]
+
+    async def test_a_stale_if_match_is_412_and_writes_nothing(self, kpi: Kpi) -> None:
+        stale = (await kpi.request("PUT", "/targets", json=[target("sales_amount", 1)])).headers
+        current = (await kpi.request("PUT", "/targets", json=[target("sales_amount", 2)])).headers
+        refused = await kpi.request(
+            "PUT",
+            "/targets",
+            json=[target("sales_amount", 3), target("units_sold", 4)],
+            headers={"If-Match": stale["ETag"]},
+        )
+        problem(refused, 412)
+        after = await kpi.get("/targets")
+        assert [(t["kpi"], t["value"]) for t in after.json()["items"]] == [("sales_amount", "2")]
+        assert after.headers["ETag"] == current["ETag"]
+
+    async def test_a_matching_if_match_or_star_proceeds_with_a_new_etag(self, kpi: Kpi) -> None:
+        etag = (await kpi.get("/targets")).headers["ETag"]
+        matched = await kpi.request(
+            "PUT", "/targets", json=[target("sales_amount", 5)], headers={"If-Match": etag}
+        )
+        assert matched.status_code == 200, matched.text
+        assert matched.headers["ETag"] != etag
+        starred = await kpi.request(
+            "PUT", "/targets", json=[target("sales_amount", 6)], headers={"If-Match": "*"}
+        )
+        assert starred.status_code == 200, starred.text
+        assert starred.headers["ETag"] not in (etag, matched.headers["ETag"])
+        assert [t["value"] for t in (await kpi.ok("/targets"))["items"]] == ["6"]
+
+    async def test_a_rejected_put_keeps_the_etag(self, kpi: Kpi) -> None:
+        etag = (await kpi.request("PUT", "/targets", json=[target("sales_amount", 1)])).headers
+        problem(await kpi.request("PUT", "/targets", json=[target("footfall", 1)]), 422)
+        portal = kpi.as_principal(partner_id=str(uuid.uuid4()))
+        problem(await portal.request("PUT", "/targets", json=[target("sales_amount", 9)]), 403)
+        assert (await kpi.get("/targets")).headers["ETag"] == etag["ETag"]
+
+    async def test_two_writers_with_one_etag_one_wins_one_gets_412(self, kpi: Kpi) -> None:
+        for race in range(5):
+            etag = (await kpi.get("/targets")).headers["ETag"]
+            answers = await asyncio.gather(
+                *(
+                    kpi.request("PUT", "/targets", json=[target("sales_amount", race * 10 + n)],
+                                headers={"If-Match": etag})
+                    for n in range(2)
+                )
+            )  # fmt: skip
+            assert sorted(r.status_code for r in answers) == [200, 412]
+            (winner,) = [r for r in answers if r.status_code == 200]
+            listed = await kpi.get("/targets")
+            assert listed.headers["ETag"] == winner.headers["ETag"]
+            assert listed.json()["items"][0]["value"] == winner.json()[0]["value"]
+
+    async def test_openapi_declares_412(self, kpi: Kpi) -> None:
+        document = (await kpi.client.get("/openapi.json")).json()
+        assert "412" in document["paths"]["/api/v1/targets"]["put"]["responses"]
 
 
 class TestTargetResolution:

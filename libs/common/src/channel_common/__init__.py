@@ -11,7 +11,7 @@ from ._auth import (
     require_scopes,
 )
 from ._bus import STREAMS, ConsumerSpec, EventBus
-from ._concurrency import check_if_match, etag_for
+from ._concurrency import check_if_match, content_etag, etag_for
 from ._consumer import EventHandler, claim_event
 from ._db import (
     SQLModelSession,
@@ -39,9 +39,22 @@ from ._errors import (
 )
 from ._events import ReceivedEvent, build_headers, encode_data
 from ._housekeeping import Retention, prune
+from ._idempotency import (
+    IdempotencyClaim,
+    claim_key,
+    complete_claim,
+    release_claim,
+    request_hash,
+)
 from ._outbox import OutboxRelay, add_event, mark_outbox_pending
 from ._pagination import MAX_PAGE_SIZE, Page, PageParams, decode_cursor, encode_cursor
-from ._routing import IDEMPOTENCY_HEADER, ServiceRoute, SessionDep, current_session
+from ._routing import (
+    IDEMPOTENCY_HEADER,
+    ServiceRoute,
+    SessionDep,
+    current_session,
+    principal_key,
+)
 from ._settings import BaseServiceSettings
 from ._tables import DeadLetter, IdempotencyRecord, InboxEntry, OutboxMessage
 
@@ -60,6 +73,7 @@ __all__ = [
     "EventBus",
     "EventHandler",
     "ForbiddenError",
+    "IdempotencyClaim",
     "IdempotencyRecord",
     "InboxEntry",
     "JWTVerifier",
@@ -87,6 +101,9 @@ __all__ = [
     "build_headers",
     "check_if_match",
     "claim_event",
+    "claim_key",
+    "complete_claim",
+    "content_etag",
     "create_engine",
     "create_service_app",
     "create_sessionmaker",
@@ -100,9 +117,12 @@ __all__ = [
     "install_error_handlers",
     "issue_token",
     "mark_outbox_pending",
+    "principal_key",
     "problem_response",
     "problem_responses",
     "prune",
+    "release_claim",
+    "request_hash",
     "require_scopes",
     "utcnow",
 ]

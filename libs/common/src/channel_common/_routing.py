@@ -20,7 +20,13 @@ from ._errors import DomainError, UnauthorizedError, ValidationFailedError, prob
 from ._idempotency import claim_key, complete_claim, release_claim, request_hash
 from ._settings import BaseServiceSettings
 
-__all__ = ["IDEMPOTENCY_HEADER", "ServiceRoute", "SessionDep", "current_session"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "ServiceRoute",
+    "SessionDep",
+    "current_session",
+    "principal_key",
+]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _MAX_KEY_LENGTH = 200
@@ -104,7 +110,7 @@ async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
             "Idempotency-Key must be 1 to 200 characters.",
             errors=[{"loc": ["header", IDEMPOTENCY_HEADER], "msg": "1 to 200 characters"}],
         )
-    principal = _principal_key(request)
+    principal = principal_key(request)
     if principal is None:  # the endpoint's own auth answers 401
         return await _in_session(request, handler)
     settings: BaseServiceSettings = request.app.state.settings
@@ -129,7 +135,9 @@ async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
     return response
 
 
-def _principal_key(request: Request) -> str | None:
+def principal_key(request: Request) -> str | None:
+    """The key of the request's bearer principal, or None without valid credentials (the
+    endpoint's own auth then answers 401); idempotency keys are claimed before it runs."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None

@@ -11,6 +11,7 @@ from channel_common import (
     Principal,
     ServiceRoute,
     SessionDep,
+    content_etag,
     problem_responses,
     require_scopes,
 )
@@ -39,6 +40,8 @@ async def create_api_key(
     created = await service.create_api_key(session, data=data, actor=actor)
     response.headers["Location"] = f"{router.prefix}/{created.api_key.id}"
     read = ApiKeyRead.model_validate(created.api_key)
+    # The tag of the key as GET shows it, so that both agree; the secret is not part of it.
+    response.headers["ETag"] = content_etag(read)
     return ApiKeyCreated(**read.model_dump(), key=created.secret)
 
 
@@ -53,9 +56,13 @@ async def list_api_keys(
 
 
 @router.get("/{key_id}", response_model=ApiKeyRead, responses=problem_responses(401, 403, 404))
-async def get_api_key(key_id: uuid.UUID, session: SessionDep, _actor: Admin) -> ApiKeyRead:
+async def get_api_key(
+    key_id: uuid.UUID, session: SessionDep, _actor: Admin, response: Response
+) -> ApiKeyRead:
     """One API key (never its secret)."""
-    return ApiKeyRead.model_validate(await service.get_api_key(session, key_id=key_id))
+    read = ApiKeyRead.model_validate(await service.get_api_key(session, key_id=key_id))
+    response.headers["ETag"] = content_etag(read)
+    return read
 
 
 @router.delete("/{key_id}", status_code=204, responses=problem_responses(401, 403, 404))
@@ -64,5 +71,7 @@ async def revoke_api_key(
 ) -> Response:
     """Revoke an API key: from now on it is refused with 401."""
     tokens: TokenMinter = request.app.state.token_minter
-    await service.revoke_api_key(session, key_id=key_id, actor=actor, tokens=tokens)
-    return Response(status_code=204)
+    api_key = await service.revoke_api_key(session, key_id=key_id, actor=actor, tokens=tokens)
+    # No body, but the key lives on (revoked): its new tag spares the caller a GET.
+    etag = content_etag(ApiKeyRead.model_validate(api_key))
+    return Response(status_code=204, headers={"ETag": etag})

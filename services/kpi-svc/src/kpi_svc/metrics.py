@@ -2,7 +2,12 @@
 
 from prometheus_client import Counter, Histogram
 
-__all__ = ["BATCH_SIZE", "OBSERVATIONS_DUPLICATE", "OBSERVATIONS_INGESTED", "OBSERVATIONS_REJECTED"]
+__all__ = [
+    "BATCH_SIZE",
+    "OBSERVATIONS_DUPLICATE",
+    "OBSERVATIONS_INGESTED",
+    "OBSERVATIONS_REJECTED",
+]
 
 OBSERVATIONS_INGESTED = Counter(
     "kpi_observations_ingested_total",

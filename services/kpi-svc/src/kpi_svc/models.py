@@ -15,12 +15,14 @@ __all__ = [
     "OBSERVATIONS",
     "PARTNERS",
     "TARGETS",
+    "TARGET_REVISION",
     "Aggregate",
     "KpiDefinition",
     "KpiTable",
     "Observation",
     "Partner",
     "Target",
+    "TargetSetRevision",
 ]
 
 
@@ -123,8 +125,19 @@ class Target(KpiTable, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class TargetSetRevision(KpiTable, table=True):
+    """The revision of the target set as a whole (one row, seeded by the migration): every
+    `PUT /targets` bumps it, and it is the set's ETag."""
+
+    __tablename__ = "kpi_target_revision"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int = 0
+
+
 # Core tables for bulk statements (SQLModel does not type `__table__`).
 OBSERVATIONS: sa.Table = Observation.__table__  # type: ignore[attr-defined]
 AGGREGATES: sa.Table = Aggregate.__table__  # type: ignore[attr-defined]
 PARTNERS: sa.Table = Partner.__table__  # type: ignore[attr-defined]
 TARGETS: sa.Table = Target.__table__  # type: ignore[attr-defined]
+TARGET_REVISION: sa.Table = TargetSetRevision.__table__  # type: ignore[attr-defined]

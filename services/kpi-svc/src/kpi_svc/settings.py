@@ -24,3 +24,6 @@ class Settings(BaseServiceSettings):
     import_max_line_bytes: int = 64 * 1024
     # Rejections listed in one import answer; `rejected_count` still counts them all.
     import_max_listed_rejections: int = 10_000
+    # An import holding an Idempotency-Key keeps it this long before a retry may take it over
+    # (the suite's `idempotency_lock_seconds` is sized for JSON requests, not for big files).
+    import_key_lock_seconds: int = 600

@@ -5,8 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from channel_common import Page, PageParams, ServiceRoute, SessionDep, problem_responses
-from fastapi import APIRouter, Body, Depends, Query
+from channel_common import (
+    Page,
+    PageParams,
+    ServiceRoute,
+    SessionDep,
+    content_etag,
+    problem_responses,
+)
+from fastapi import APIRouter, Body, Depends, Query, Response
 
 from .. import service
 from ..repo import AlertFilters
@@ -40,9 +47,13 @@ async def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertRead, responses=problem_responses(401, 403, 404))
-async def get_alert(alert_id: uuid.UUID, session: SessionDep, principal: Reader) -> AlertRead:
+async def get_alert(
+    alert_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> AlertRead:
     """One alert."""
-    return await service.get_alert(session, alert_id=alert_id, principal=principal)
+    alert = await service.get_alert(session, alert_id=alert_id, principal=principal)
+    response.headers["ETag"] = content_etag(alert)
+    return alert
 
 
 @router.post(
@@ -54,9 +65,12 @@ async def acknowledge_alert(
     alert_id: uuid.UUID,
     session: SessionDep,
     actor: Writer,
+    response: Response,
     data: Annotated[AckRequest | None, Body()] = None,
 ) -> AlertRead:
     """Acknowledge a firing alert (the body with a note is optional)."""
-    return await service.acknowledge_alert(
+    alert = await service.acknowledge_alert(
         session, alert_id=alert_id, data=data or AckRequest(), actor=actor
     )
+    response.headers["ETag"] = content_etag(alert)
+    return alert

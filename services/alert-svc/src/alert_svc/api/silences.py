@@ -5,7 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from channel_common import Page, PageParams, ServiceRoute, SessionDep, problem_responses
+from channel_common import (
+    Page,
+    PageParams,
+    ServiceRoute,
+    SessionDep,
+    content_etag,
+    problem_responses,
+)
 from fastapi import APIRouter, Depends, Response, status
 
 from .. import service
@@ -38,6 +45,16 @@ async def list_silences(
 ) -> Page[SilenceRead]:
     """List silences, newest first."""
     return await service.list_silences(session, params=params, principal=principal)
+
+
+@router.get("/{silence_id}", response_model=SilenceRead, responses=problem_responses(401, 403, 404))
+async def get_silence(
+    silence_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> SilenceRead:
+    """One silence, marked active or not as of now."""
+    silence = await service.get_silence(session, silence_id=silence_id, principal=principal)
+    response.headers["ETag"] = content_etag(silence)
+    return silence
 
 
 @router.delete(

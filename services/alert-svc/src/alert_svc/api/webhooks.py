@@ -5,7 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from channel_common import Page, PageParams, ServiceRoute, SessionDep, problem_responses
+from channel_common import (
+    Page,
+    PageParams,
+    ServiceRoute,
+    SessionDep,
+    content_etag,
+    problem_responses,
+)
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from .. import service
@@ -43,6 +50,16 @@ async def list_webhooks(
 ) -> Page[WebhookRead]:
     """List webhooks (without secrets)."""
     return await service.list_webhooks(session, params=params, principal=principal)
+
+
+@router.get("/{webhook_id}", response_model=WebhookRead, responses=problem_responses(401, 403, 404))
+async def get_webhook(
+    webhook_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> WebhookRead:
+    """One webhook (without its secret)."""
+    webhook = await service.get_webhook(session, webhook_id=webhook_id, principal=principal)
+    response.headers["ETag"] = content_etag(webhook)
+    return webhook
 
 
 @router.delete(

@@ -5,8 +5,14 @@ from .alerts import acknowledge_alert, get_alert, list_alerts
 from .evaluating import evaluate_aggregates, evaluate_observations, sweep_absence
 from .projections import apply_aggregates, apply_partner_snapshot, record_observations
 from .rules import create_rule, delete_rule, get_rule, list_rules, update_rule
-from .silences import create_silence, delete_silence, list_silences
-from .webhooks import create_webhook, delete_webhook, list_deliveries, list_webhooks
+from .silences import create_silence, delete_silence, get_silence, list_silences
+from .webhooks import (
+    create_webhook,
+    delete_webhook,
+    get_webhook,
+    list_deliveries,
+    list_webhooks,
+)
 
 __all__ = [
     "acknowledge_alert",
@@ -22,6 +28,8 @@ __all__ = [
     "evaluate_observations",
     "get_alert",
     "get_rule",
+    "get_silence",
+    "get_webhook",
     "list_alerts",
     "list_deliveries",
     "list_rules",

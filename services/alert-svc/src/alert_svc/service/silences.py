@@ -21,7 +21,7 @@ from .access import refuse_partner_bound
 from .paging import after_keyset, next_cursor
 from .views import silence_read
 
-__all__ = ["create_silence", "delete_silence", "list_silences"]
+__all__ = ["create_silence", "delete_silence", "get_silence", "list_silences"]
 
 
 async def create_silence(
@@ -64,13 +64,25 @@ async def list_silences(
     )
 
 
+async def _silence(session: SQLModelSession, silence_id: uuid.UUID) -> Silence:
+    silence = await session.get(Silence, silence_id)
+    if silence is None:
+        raise NotFoundError("Silence not found.")
+    return silence
+
+
+async def get_silence(
+    session: SQLModelSession, *, silence_id: uuid.UUID, principal: Principal
+) -> SilenceRead:
+    """One silence (404 when unknown), marked active or not as of now."""
+    refuse_partner_bound(principal, "read silences")
+    return silence_read(await _silence(session, silence_id), now=utcnow())
+
+
 async def delete_silence(
     session: SQLModelSession, *, silence_id: uuid.UUID, actor: Principal
 ) -> None:
     """Remove a silence: notifications flow again from now on."""
     refuse_partner_bound(actor, "manage silences")
-    silence = await session.get(Silence, silence_id)
-    if silence is None:
-        raise NotFoundError("Silence not found.")
-    await session.delete(silence)
+    await session.delete(await _silence(session, silence_id))
     await session.flush()

@@ -27,6 +27,7 @@ from .views import webhook_read
 __all__ = [
     "create_webhook",
     "delete_webhook",
+    "get_webhook",
     "list_deliveries",
     "list_webhooks",
     "new_secret",
@@ -104,6 +105,14 @@ async def _webhook(session: SQLModelSession, webhook_id: uuid.UUID) -> Webhook:
     if webhook is None:
         raise NotFoundError("Webhook not found.")
     return webhook
+
+
+async def get_webhook(
+    session: SQLModelSession, *, webhook_id: uuid.UUID, principal: Principal
+) -> WebhookRead:
+    """One webhook (404 when unknown), without its secret."""
+    refuse_partner_bound(principal, "read webhooks")
+    return webhook_read(await _webhook(session, webhook_id))
 
 
 async def delete_webhook(

@@ -7,6 +7,7 @@ from typing import Annotated
 from channel_common import (
     Page,
     PageParams,
+    ServiceRoute,
     SessionDep,
     decode_cursor,
     encode_cursor,
@@ -17,12 +18,12 @@ from fastapi import APIRouter, Depends, Header, Path, Response, status
 
 from .. import repo, service
 from ..schemas import KpiDefinitionCreate, KpiDefinitionRead, KpiDefinitionUpdate
-from .deps import ExactJsonRoute, Reader, Writer
+from .deps import Reader, Writer
 
 __all__ = ["router"]
 
 router = APIRouter(
-    prefix="/api/v1/kpi-definitions", tags=["kpi-definitions"], route_class=ExactJsonRoute
+    prefix="/api/v1/kpi-definitions", tags=["kpi-definitions"], route_class=ServiceRoute
 )
 KeyPath = Annotated[str, Path(max_length=64, description="The KPI key, e.g. sales_amount.")]
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from channel_common import (
     Page,
     PageParams,
+    ServiceRoute,
     SessionDep,
     ValidationFailedError,
     decode_cursor,
@@ -22,7 +23,6 @@ from ..importing import CSV, NDJSON, numbered_lines
 from ..schemas import IngestResult, ObservationBatch, ObservationRead
 from ..service.imports import import_observations as run_import
 from .deps import (
-    ExactJsonRoute,
     Reader,
     SettingsDep,
     StreamedRoute,
@@ -35,7 +35,7 @@ __all__ = ["IMPORT_PATH", "IMPORT_TYPES", "import_router", "router"]
 
 IMPORT_PATH = "/api/v1/observations:import"
 IMPORT_TYPES = frozenset({CSV, NDJSON})
-router = APIRouter(prefix="/api/v1/observations", tags=["observations"], route_class=ExactJsonRoute)
+router = APIRouter(prefix="/api/v1/observations", tags=["observations"], route_class=ServiceRoute)
 import_router = APIRouter(tags=["observations"], route_class=StreamedRoute)
 
 
@@ -58,7 +58,7 @@ async def ingest_observations(
 
 @import_router.post(
     IMPORT_PATH,
-    responses=problem_responses(415, 422),
+    responses=problem_responses(409, 415, 422),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -74,7 +74,9 @@ async def ingest_observations(
 async def import_observations(
     request: Request, session: StreamedSessionDep, principal: Writer, settings: SettingsDep
 ) -> IngestResult:
-    """Import a CSV or NDJSON file, streamed; rejections name 1-based line numbers."""
+    """Import a CSV or NDJSON file, streamed; rejections name 1-based line numbers.
+
+    Takes `Idempotency-Key`: the same key and file answer the stored result again."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in IMPORT_TYPES:
         raise UnsupportedMediaTypeError(f"Content-Type must be one of: {CSV}, {NDJSON}.")

@@ -8,37 +8,42 @@ from typing import Annotated
 from channel_common import (
     Page,
     PageParams,
+    ServiceRoute,
     SessionDep,
     decode_cursor,
     encode_cursor,
+    etag_for,
     problem_responses,
 )
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from pydantic import Field
 
 from .. import service
 from ..schemas import Scorecard, TargetIn, TargetRead
-from .deps import ExactJsonRoute, Reader, Writer
+from .deps import Reader, Writer
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", route_class=ExactJsonRoute)
+router = APIRouter(prefix="/api/v1", route_class=ServiceRoute)
 MAX_TARGETS = 1000
 
 
 @router.put(
     "/targets",
     tags=["targets"],
-    responses=problem_responses(403, 422),
+    responses=problem_responses(403, 412, 422),
 )
 async def put_targets(
     items: Annotated[list[TargetIn], Body(), Field(min_length=1, max_length=MAX_TARGETS)],
     session: SessionDep,
     principal: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> list[TargetRead]:
-    """Set targets per (kpi, period, scope); targets not listed stay as they are."""
-    rows = await service.put_targets(session, items=items, principal=principal)
-    return [service.target_view(row) for row in rows]
+    """Set targets per (kpi, period, scope); others stay (honours If-Match on the whole set)."""
+    stored = await service.put_targets(session, items=items, if_match=if_match, principal=principal)
+    response.headers["ETag"] = etag_for(stored.revision)
+    return [service.target_view(row) for row in stored.targets]
 
 
 @router.get(
@@ -50,16 +55,19 @@ async def list_targets(
     session: SessionDep,
     principal: Reader,
     page: Annotated[PageParams, Depends()],
+    response: Response,
     kpi: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Page[TargetRead]:
-    """List targets by KPI, period and scope."""
+    """List targets by KPI, period and scope (the ETag is the whole target set's)."""
     after = None
     if page.cursor:
         kpi_key, period_key, kind, scope = (
             str(part) for part in decode_cursor(page.cursor, arity=4)
         )
         after = (kpi_key, period_key, kind, scope)
+    # Read before the rows: a PUT landing in between leaves the tag stale (412), never ahead.
+    response.headers["ETag"] = etag_for(await service.target_set_revision(session))
     rows = await service.list_targets(
         session, kpi=kpi, period=period, principal=principal, after=after, limit=page.limit + 1
     )

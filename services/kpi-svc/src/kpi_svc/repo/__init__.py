@@ -2,10 +2,12 @@
 
 from .definitions import (
     all_definitions,
+    bump_target_revision,
     get_definition,
     kpi_in_use,
     list_definitions,
     list_targets,
+    target_revision,
     targets_for_period,
     upsert_targets,
 )
@@ -29,6 +31,7 @@ __all__ = [
     "StoredAggregate",
     "aggregate_rows",
     "all_definitions",
+    "bump_target_revision",
     "get_definition",
     "get_partner",
     "insert_observations",
@@ -39,6 +42,7 @@ __all__ = [
     "partner_states",
     "partners_by_ids",
     "region_within",
+    "target_revision",
     "targets_for_period",
     "upsert_aggregates",
     "upsert_partner",

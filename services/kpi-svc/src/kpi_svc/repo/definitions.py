@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from channel_common import SQLModelSession
 from sqlmodel import col, select
 
-from ..models import AGGREGATES, TARGETS, KpiDefinition, Target
+from ..models import AGGREGATES, TARGET_REVISION, TARGETS, KpiDefinition, Target
 from ._sql import dialect_insert
 
 
@@ -99,3 +99,21 @@ async def targets_for_period(session: SQLModelSession, *, period: str) -> list[T
     """Every target set for exactly `period`."""
     query = select(Target).where(col(Target.period) == period)
     return list((await session.exec(query)).all())
+
+
+async def bump_target_revision(session: SQLModelSession) -> int:
+    """Raise the target set's revision by one; the new revision. The update holds the row
+    (PostgreSQL) or the database (SQLite) until the transaction ends, so writers queue here."""
+    statement = (
+        TARGET_REVISION.update()
+        .where(TARGET_REVISION.c.id == 1)
+        .values(revision=TARGET_REVISION.c.revision + 1)
+        .returning(TARGET_REVISION.c.revision)
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+async def target_revision(session: SQLModelSession) -> int:
+    """The target set's current revision."""
+    query = sa.select(TARGET_REVISION.c.revision).where(TARGET_REVISION.c.id == 1)
+    return int((await session.execute(query)).scalar_one())

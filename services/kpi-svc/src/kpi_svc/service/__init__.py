@@ -5,11 +5,12 @@ from .ingest import IngestOutcome, ingest_observations
 from .queries import kpi_ranking, kpi_series, kpi_summary, list_observations
 from .replica import apply_partner_snapshot
 from .scorecards import get_scorecard
-from .targets import list_targets, put_targets
+from .targets import StoredTargets, list_targets, put_targets, target_set_revision
 from .views import definition_view, observation_view, target_view
 
 __all__ = [
     "IngestOutcome",
+    "StoredTargets",
     "apply_partner_snapshot",
     "create_definition",
     "definition_view",
@@ -23,6 +24,7 @@ __all__ = [
     "list_targets",
     "observation_view",
     "put_targets",
+    "target_set_revision",
     "target_view",
     "update_definition",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from channel_common import (
     Principal,
     SQLModelSession,
     ValidationFailedError,
+    check_if_match,
     utcnow,
 )
 
@@ -17,15 +20,27 @@ from ..schemas import TargetIn
 from .definitions import require_unbound
 from .queries import parse_query_period
 
-__all__ = ["list_targets", "put_targets"]
+__all__ = ["StoredTargets", "list_targets", "put_targets", "target_set_revision"]
+
+
+class StoredTargets(NamedTuple):
+    """The targets a PUT wrote, and the revision of the whole set it left."""
+
+    revision: int
+    targets: list[Target]
 
 
 async def put_targets(
-    session: SQLModelSession, *, items: list[TargetIn], principal: Principal
-) -> list[Target]:
-    """Set the given targets (other targets stay); 422 for an unknown KPI or partner, an
-    invalid period, or the same (kpi, period, scope) twice."""
+    session: SQLModelSession, *, items: list[TargetIn], if_match: str | None, principal: Principal
+) -> StoredTargets:
+    """Set the given targets (other targets stay) and bump the set's revision; 412 when
+    `if_match` names another revision; 422 for an unknown KPI or partner, an invalid period,
+    or the same (kpi, period, scope) twice."""
     require_unbound(principal, "targets")
+    # Bumped before If-Match is checked: the bump locks the revision, so of two writers with
+    # one ETag the second sees the first's revision and gets 412 (a failure rolls it back).
+    revision = await repo.bump_target_revision(session)
+    check_if_match(if_match, version=revision - 1)
     definitions = await repo.all_definitions(session)
     partner_ids = [item.scope.partner_id for item in items if item.scope.partner_id]
     partners = await repo.partners_by_ids(session, ids=partner_ids)
@@ -67,7 +82,12 @@ async def put_targets(
         for period in {key[1] for key in keys}
         for t in await repo.targets_for_period(session, period=period)
     }
-    return [stored[key] for key in keys]
+    return StoredTargets(revision, [stored[key] for key in keys])
+
+
+async def target_set_revision(session: SQLModelSession) -> int:
+    """The revision of the target set (its ETag)."""
+    return await repo.target_revision(session)
 
 
 async def list_targets(

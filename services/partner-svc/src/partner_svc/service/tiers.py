@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import structlog
 from channel_common import (
     ConflictError,
     Principal,
     SQLModelSession,
     check_if_match,
+    content_etag,
 )
 
 from .. import repo
 from ..models import Tier
 from ..schemas import TierLadder, TierRead
 from .access import refuse_partner_bound
-from .ledger import canonical_json
-from .views import as_json, tier_read, to_minor
+from .views import tier_read, to_minor
 
 __all__ = ["get_ladder", "ladder_etag", "replace_ladder"]
 
@@ -25,9 +23,8 @@ log = structlog.get_logger(__name__)
 
 
 def ladder_etag(ladder: list[TierRead]) -> str:
-    """A strong ETag over the ladder's content (the ladder has no version of its own)."""
-    digest = hashlib.sha256(canonical_json(as_json(ladder)).encode()).hexdigest()
-    return f'"{digest[:32]}"'
+    """The ladder's ETag: over its content (the ladder has no version of its own)."""
+    return content_etag(ladder)
 
 
 async def get_ladder(session: SQLModelSession) -> list[TierRead]:

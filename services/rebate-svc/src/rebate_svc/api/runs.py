@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from channel_common import ServiceRoute, SessionDep, problem_responses
+from channel_common import ServiceRoute, SessionDep, content_etag, problem_responses
 from fastapi import APIRouter, Response, status
 
 from .. import service
@@ -34,6 +34,10 @@ async def create_run(
 
 
 @router.get("/{run_id}", response_model=RunRead, responses=problem_responses(404))
-async def get_run(run_id: uuid.UUID, session: SessionDep, principal: Reader) -> RunRead:
+async def get_run(
+    run_id: uuid.UUID, session: SessionDep, principal: Reader, response: Response
+) -> RunRead:
     """A run: its status, the statements it set and their total."""
-    return await service.get_run(session, run_id=run_id, principal=principal)
+    run = await service.get_run(session, run_id=run_id, principal=principal)
+    response.headers["ETag"] = content_etag(run)
+    return run

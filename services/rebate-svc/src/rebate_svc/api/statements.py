@@ -63,10 +63,12 @@ async def get_statement(
     responses=problem_responses(403, 404, 409),
 )
 async def approve_statement(
-    statement_id: uuid.UUID, session: SessionDep, actor: Approver
+    statement_id: uuid.UUID, session: SessionDep, actor: Approver, response: Response
 ) -> StatementRead:
     """Approve a draft statement (records who and when)."""
-    return await service.approve_statement(session, statement_id=statement_id, actor=actor)
+    statement = await service.approve_statement(session, statement_id=statement_id, actor=actor)
+    response.headers["ETag"] = etag_for(statement.version)
+    return statement
 
 
 @router.post(
@@ -75,12 +77,18 @@ async def approve_statement(
     responses=problem_responses(403, 404, 409, 422),
 )
 async def mark_paid(
-    statement_id: uuid.UUID, data: PaymentRequest, session: SessionDep, actor: Writer
+    statement_id: uuid.UUID,
+    data: PaymentRequest,
+    session: SessionDep,
+    actor: Writer,
+    response: Response,
 ) -> StatementRead:
     """Mark an approved statement paid with its payment reference."""
-    return await service.mark_paid(
+    statement = await service.mark_paid(
         session, statement_id=statement_id, payment_ref=data.payment_ref, actor=actor
     )
+    response.headers["ETag"] = etag_for(statement.version)
+    return statement
 
 
 @router.post(
@@ -89,7 +97,9 @@ async def mark_paid(
     responses=problem_responses(403, 404, 409),
 )
 async def void_statement(
-    statement_id: uuid.UUID, session: SessionDep, actor: Writer
+    statement_id: uuid.UUID, session: SessionDep, actor: Writer, response: Response
 ) -> StatementRead:
     """Void a draft statement."""
-    return await service.void_statement(session, statement_id=statement_id, actor=actor)
+    statement = await service.void_statement(session, statement_id=statement_id, actor=actor)
+    response.headers["ETag"] = etag_for(statement.version)
+    return statement
