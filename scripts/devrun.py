@@ -90,7 +90,13 @@ def start_nats(port: int, run_dir: Path) -> subprocess.Popen[bytes]:
     """Start an embedded JetStream NATS server on ``port`` and wait until it accepts clients."""
     binary = find_nats_server()
     log_path = run_dir / "nats.log"
-    argv = [str(binary), "-a", HOST, "-p", str(port), "-js", "-sd", str(run_dir / "nats")]
+    config = run_dir / "nats.conf"
+    # As in deploy/nats/nats.conf: fsync on every write (the REBATE stream wants it, and NATS
+    # offers it only server-wide).
+    config.write_text(
+        f'jetstream {{\n  store_dir: "{run_dir / "nats"}"\n  sync_interval: always\n}}\n'
+    )
+    argv = [str(binary), "-c", str(config), "-a", HOST, "-p", str(port)]
     with log_path.open("ab") as log:
         # Own session: Ctrl-C must not stop NATS before the services have shut down.
         proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell

@@ -264,3 +264,20 @@ def test_script_exits_1_with_a_clear_line_when_a_port_is_taken(held_port: int) -
         in result.stderr.splitlines()
     )
     assert "Traceback" not in result.stderr
+
+
+def test_embedded_nats_syncs_every_write_like_production(tmp_path: Path) -> None:
+    proc = devrun.start_nats(_free_port(), tmp_path)
+    try:
+        assert "sync_interval: always" in (tmp_path / "nats.conf").read_text()
+        assert (tmp_path / "nats" / "jetstream").is_dir()
+        assert "Using configuration file" in (tmp_path / "nats.log").read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
