@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .scaled import DecimalOut
 
@@ -40,6 +40,9 @@ INGEST_REJECTED = "kpi.ingest.rejected.v1"
 INGEST = "kpi.ingest.v1"
 # Room for the rest of the event body around the chunked list.
 _ENVELOPE_BYTES = 1024
+# Ids of the examples committed in contracts/events (consumers are tested against them).
+_BATCH = "7c4e2a10-9b3d-4f5e-8a6b-0c1d2e3f4a5b"
+_PARTNER = "0b9d8f5e-3c1a-4e2b-9f6d-7a8b9c0d1e2f"
 T = TypeVar("T", bound=BaseModel)
 U = TypeVar("U")
 
@@ -59,6 +62,28 @@ class RecordedObservation(BaseModel):
 class ObservationsRecorded(BaseModel):
     """Observations newly stored by one batch, in parts (a streamed import's total is not
     known while it is written, so parts are numbered, not counted)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": _BATCH,
+                    "part": 1,
+                    "observations": [
+                        {
+                            "id": "5f0c6b1e-8d2a-4c3b-9e7f-1a2b3c4d5e6f",
+                            "partner_id": _PARTNER,
+                            "kpi": "sales_amount",
+                            "value": "125000.50",
+                            "occurred_on": "2026-10-15",
+                            "region": "CN-SC-CD",
+                            "source": "erp",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     batch_id: uuid.UUID
     part: int = Field(description="1-based part number within the batch.")
@@ -80,6 +105,31 @@ class AggregateUpdate(BaseModel):
 class AggregatesUpdated(BaseModel):
     """Every aggregate a batch changed (chunked like the observations)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "batch_id": _BATCH,
+                    "updates": [
+                        {
+                            "partner_id": _PARTNER,
+                            "kpi": "sales_amount",
+                            "granularity": granularity,
+                            "period": period,
+                            "value": value,
+                            "count": count,
+                            "version": version,
+                        }
+                        for granularity, period, value, count, version in (
+                            ("day", "2026-10-15", "125000.5", 1, 1),
+                            ("month", "2026-10", "980000.25", 12, 12),
+                        )
+                    ],
+                }
+            ]
+        }
+    )
+
     batch_id: uuid.UUID
     updates: list[AggregateUpdate]
 
@@ -95,6 +145,23 @@ class RejectedItem(BaseModel):
 class IngestRejected(BaseModel):
     """Items of a `kpi.ingest.v1` message that were refused (code `invalid_message` when the
     message itself is not a valid batch; then nothing of it was stored)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ingest_event_id": "erp-export-2026-10-15-0001",
+                    "ingest_source": "urn:erp:exports",
+                    "batch_id": _BATCH,
+                    "accepted": 99,
+                    "duplicates": 0,
+                    "rejected": [
+                        {"index": 17, "code": "unknown_kpi", "detail": "KPI 'foo' is not defined."}
+                    ],
+                }
+            ]
+        }
+    )
 
     ingest_event_id: str
     ingest_source: str

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 __all__ = [
     "PARTNER_REGISTERED",
@@ -116,14 +116,46 @@ class PreviousTerritories(BaseModel):
     territories: list[EventTerritory]
 
 
+# What a consumer may expect (committed in contracts/events; consumers are tested against it).
+_SNAPSHOT_EXAMPLE: dict[str, Any] = {
+    "id": "0b9d8f5e-3c1a-4e2b-9f6d-7a8b9c0d1e2f",
+    "code": "DIST-SC-CD",
+    "name": "Chengdu Channel Distribution",
+    "type": "distributor",
+    "tier": "gold",
+    "region": "CN-SC-CD",
+    "parent_id": None,
+    "status": "active",
+    "contact": {"name": "Li Wei", "email": "li.wei@example.com", "phone": "+86 28 1234 5678"},
+    "qualification": {
+        "registered_capital": "12000000.00",
+        "years_in_business": 8,
+        "service_staff": 45,
+    },
+    "attributes": {"erp_id": "V-10042"},
+    "territories": [{"region": "CN-SC", "exclusive": True}],
+    "created_at": "2026-03-02T08:00:00Z",
+    "updated_at": "2026-10-15T09:30:00Z",
+    "version": 7,
+}
+
+
+def _example(**extra: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [{**_SNAPSHOT_EXAMPLE, **extra}]})
+
+
 class PartnerRegistered(PartnerSnapshot):
     """A partner was registered (as `prospect`)."""
+
+    model_config = _example(status="prospect", tier="registered", territories=[], version=1)
 
     reason: str | None = None
 
 
 class PartnerUpdated(PartnerSnapshot):
     """Master data changed (name, region, parent, contact, qualification, attributes)."""
+
+    model_config = _example(previous={"name": "Chengdu Channel Co."}, reason="renamed")
 
     previous: ChangedValues
     reason: str | None = None
@@ -132,6 +164,8 @@ class PartnerUpdated(PartnerSnapshot):
 class PartnerStatusChanged(PartnerSnapshot):
     """The partner moved in its lifecycle."""
 
+    model_config = _example(previous={"status": "onboarding"}, reason="contract signed")
+
     previous: PreviousStatus
     reason: str
 
@@ -139,12 +173,18 @@ class PartnerStatusChanged(PartnerSnapshot):
 class PartnerTierChanged(PartnerSnapshot):
     """The partner moved to another tier."""
 
+    model_config = _example(previous={"tier": "silver"}, reason="2026 review")
+
     previous: PreviousTier
     reason: str
 
 
 class PartnerTerritoriesChanged(PartnerSnapshot):
     """The partner's territories were replaced."""
+
+    model_config = _example(
+        previous={"territories": [{"region": "CN-SC-CD", "exclusive": False}]}, reason=None
+    )
 
     previous: PreviousTerritories
     reason: str | None = None
