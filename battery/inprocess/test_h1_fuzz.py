@@ -50,6 +50,12 @@ def _kind(failure: Failure) -> str:
     return "response_violation"  # schema, status code, content type, headers, JSON
 
 
+def _reproduction(case: Any) -> str:
+    """The generated request's parts, enough to replay it by hand."""
+    parts = {"path": case.path_parameters, "query": case.query, "body": case.body}
+    return " ".join(f"{name}={value!r:.300}" for name, value in parts.items() if value)
+
+
 def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> Counter[str]:
     """Send `EXAMPLES / 2` generated cases of one operation; failures by kind and detail."""
     found: Counter[str] = Counter()
@@ -75,10 +81,13 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> Coun
             case.validate_response(response, headers=headers)
         except FailureGroup as group:
             for failure in group.exceptions:
+                kind = _kind(failure)
                 detail = (
                     f"{operation.label} [{mode.value}] {failure.title} → {response.status_code}"
                 )
-                found[f"{_kind(failure)}|{detail}"] += 1
+                if kind not in TOLERATED:  # a failure to fix: say how to reproduce it
+                    detail += f"\n    {failure.message[:400]}\n    {_reproduction(case)}"
+                found[f"{kind}|{detail}"] += 1
 
     try:
         run()

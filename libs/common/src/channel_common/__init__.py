@@ -57,6 +57,7 @@ from ._routing import (
 )
 from ._settings import BaseServiceSettings
 from ._tables import DeadLetter, IdempotencyRecord, InboxEntry, OutboxMessage
+from ._types import ExactBool, ExactInt, InputModel, IsoDate, IsoDateTime
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
@@ -72,10 +73,15 @@ __all__ = [
     "DomainError",
     "EventBus",
     "EventHandler",
+    "ExactBool",
+    "ExactInt",
     "ForbiddenError",
     "IdempotencyClaim",
     "IdempotencyRecord",
     "InboxEntry",
+    "InputModel",
+    "IsoDate",
+    "IsoDateTime",
     "JWTVerifier",
     "NotFoundError",
     "OutboxMessage",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from channel_common import ExactInt, InputModel
+from pydantic import Field, PlainSerializer
 
 __all__ = [
     "AbsenceCondition",
@@ -33,49 +34,43 @@ DecimalIn = Annotated[
     Field(max_digits=18, decimal_places=6, allow_inf_nan=False),
     PlainSerializer(format_decimal, return_type=str, when_used="json"),
 ]
-_INPUT = ConfigDict(extra="forbid")
 
 
-class ThresholdCondition(BaseModel):
+class ThresholdCondition(InputModel):
     """The period's value compared with a fixed value."""
 
-    model_config = _INPUT
     type: Literal["threshold"]
     op: Literal["lt", "lte", "gt", "gte"]
     value: DecimalIn
 
 
-class ChangeCondition(BaseModel):
+class ChangeCondition(InputModel):
     """The relative change against the previous period or the same period a year before."""
 
-    model_config = _INPUT
     type: Literal["change"]
     compare_to: Literal["previous", "year_ago"] = "previous"
     op: Literal["lt", "gt"]
     pct: DecimalIn = Field(description="A ratio: -0.3 is a 30 % drop.")
 
 
-class AbsenceCondition(BaseModel):
+class AbsenceCondition(InputModel):
     """No observation of the KPI for `days` full days."""
 
-    model_config = _INPUT
     type: Literal["absence"]
-    days: int = Field(ge=1, le=3660)
+    days: ExactInt = Field(ge=1, le=3660)
 
 
-class AnomalyCondition(BaseModel):
+class AnomalyCondition(InputModel):
     """The value lies more than `zscore` standard deviations from the trailing periods."""
 
-    model_config = _INPUT
     type: Literal["anomaly"]
-    lookback: int = Field(ge=2, le=366)
+    lookback: ExactInt = Field(ge=2, le=366)
     zscore: DecimalIn = Field(gt=0)
 
 
-class OutOfTerritoryCondition(BaseModel):
+class OutOfTerritoryCondition(InputModel):
     """A sale reported in a region outside the partner's territories."""
 
-    model_config = _INPUT
     type: Literal["out_of_territory"]
 
 

@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from channel_common import ExactBool, ExactInt, InputModel, IsoDateTime
+from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints
 
 from .conditions import Condition, DecimalOut
 from .periods import Granularity
@@ -45,13 +46,10 @@ Labels = Annotated[dict[LabelKey, LabelValue], Field(max_length=30)]
 Region = Annotated[
     str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9]{1,16}(-[A-Za-z0-9]{1,16})*$")
 ]
-_INPUT = ConfigDict(extra="forbid")
 
 
-class Scope(BaseModel):
+class Scope(InputModel):
     """Which partners a rule watches; an empty list does not restrict."""
-
-    model_config = _INPUT
 
     partner_ids: Annotated[list[uuid.UUID], Field(max_length=1000)] = []
     tiers: Annotated[
@@ -60,36 +58,32 @@ class Scope(BaseModel):
     regions: Annotated[list[Region], Field(max_length=200)] = []
 
 
-class RuleCreate(BaseModel):
+class RuleCreate(InputModel):
     """A new alert rule."""
-
-    model_config = _INPUT
 
     name: Name
     kpi: KpiKey
     granularity: Granularity = "month"
     scope: Scope = Scope()
     condition: Condition
-    for_periods: int = Field(default=1, ge=1, le=36)
+    for_periods: ExactInt = Field(default=1, ge=1, le=36)
     severity: Severity = "warning"
     labels: Labels = {}
-    enabled: bool = True
+    enabled: ExactBool = True
 
 
-class RuleUpdate(BaseModel):
+class RuleUpdate(InputModel):
     """A partial change of a rule; fields left out stay as they are."""
-
-    model_config = _INPUT
 
     name: Name | None = None
     kpi: KpiKey | None = None
     granularity: Granularity | None = None
     scope: Scope | None = None
     condition: Condition | None = None
-    for_periods: int | None = Field(default=None, ge=1, le=36)
+    for_periods: ExactInt | None = Field(default=None, ge=1, le=36)
     severity: Severity | None = None
     labels: Labels | None = None
-    enabled: bool | None = None
+    enabled: ExactBool | None = None
 
 
 class RuleRead(BaseModel):
@@ -130,22 +124,18 @@ class AlertRead(BaseModel):
     labels: dict[str, str]
 
 
-class AckRequest(BaseModel):
+class AckRequest(InputModel):
     """Acknowledge an alert: someone is on it."""
-
-    model_config = _INPUT
 
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class SilenceCreate(BaseModel):
+class SilenceCreate(InputModel):
     """Mute notifications of alerts whose labels equal every matcher, for a while."""
 
-    model_config = _INPUT
-
     matchers: Annotated[dict[LabelKey, LabelValue], Field(min_length=1, max_length=30)]
-    starts_at: datetime | None = None
-    ends_at: datetime
+    starts_at: IsoDateTime | None = None
+    ends_at: IsoDateTime
     created_by: Name
     comment: Text
 
@@ -163,10 +153,8 @@ class SilenceRead(BaseModel):
     active: bool
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(InputModel):
     """A receiver of signed notifications."""
-
-    model_config = _INPUT
 
     url: AnyHttpUrl
     secret: Annotated[str, StringConstraints(pattern=r"^whsec_[A-Za-z0-9+/=]{16,120}$")] | None = (

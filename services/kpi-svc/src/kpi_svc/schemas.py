@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from channel_common import Page
+from channel_common import ExactBool, InputModel, IsoDate, Page
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .aggregation import Aggregation
@@ -52,10 +52,6 @@ PeriodText = Annotated[
 ]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Unit(StrEnum):
     """The unit a KPI is measured in."""
 
@@ -80,14 +76,14 @@ def _check_range(low: Any, high: Any) -> None:
         raise ValueError("min_value must not exceed max_value")
 
 
-class KpiDefinitionCreate(_Input):
+class KpiDefinitionCreate(InputModel):
     """A new KPI definition."""
 
     key: KpiKey
     name: str = Field(min_length=1, max_length=200)
     unit: Unit
     aggregation: Aggregation
-    higher_is_better: bool = True
+    higher_is_better: ExactBool = True
     weight: DecimalIn = Field(default=Decimal(0), ge=0, description="Weight in the health score.")
     min_value: DecimalIn | None = None
     max_value: DecimalIn | None = None
@@ -98,13 +94,13 @@ class KpiDefinitionCreate(_Input):
         return self
 
 
-class KpiDefinitionUpdate(_Input):
+class KpiDefinitionUpdate(InputModel):
     """Changes to a KPI definition (absent fields stay; `key` never changes)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     unit: Unit | None = None
     aggregation: Aggregation | None = None
-    higher_is_better: bool | None = None
+    higher_is_better: ExactBool | None = None
     weight: DecimalIn | None = Field(default=None, ge=0)
     min_value: DecimalIn | None = None
     max_value: DecimalIn | None = None
@@ -134,19 +130,19 @@ class KpiDefinitionRead(BaseModel):
     updated_at: datetime
 
 
-class ObservationIn(_Input):
+class ObservationIn(InputModel):
     """One reported figure; `id` (generated when absent) makes a retry a duplicate."""
 
     id: uuid.UUID | None = None
     partner_id: uuid.UUID
     kpi: str = Field(min_length=1, max_length=64)
     value: DecimalIn
-    occurred_on: date
+    occurred_on: IsoDate
     region: RegionCode | None = None
     source: str | None = Field(default=None, max_length=100)
 
 
-class ObservationBatch(_Input):
+class ObservationBatch(InputModel):
     """1 to 10,000 observations."""
 
     observations: list[ObservationIn] = Field(min_length=1, max_length=MAX_BATCH)
@@ -235,7 +231,7 @@ class KpiRanking(BaseModel):
     items: list[RankingRow]
 
 
-class TargetScope(_Input):
+class TargetScope(InputModel):
     """Whom a target is for: one partner, a tier, a region (and its sub-regions), or all."""
 
     partner_id: uuid.UUID | None = None
@@ -263,7 +259,7 @@ class TargetScope(_Input):
         return str(self.partner_id or self.tier or self.region or "")
 
 
-class TargetIn(_Input):
+class TargetIn(InputModel):
     """A target value of a KPI for a period and scope."""
 
     kpi: KpiKey

@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self, get_args
 
+from channel_common import ExactBool, ExactInt, InputModel
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PlainSerializer,
     RootModel,
@@ -62,7 +62,7 @@ Region = Annotated[
 TierKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Count = Annotated[int, Field(ge=0, le=10_000_000)]
+Count = Annotated[ExactInt, Field(ge=0, le=10_000_000)]
 # Exact money: a JSON number or string in, a string with two decimals out; never a float.
 Money = Annotated[
     Decimal,
@@ -75,36 +75,28 @@ AttributeKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}
 AttributeValue = Annotated[str, StringConstraints(max_length=500)]
 Attributes = Annotated[dict[AttributeKey, AttributeValue], Field(max_length=50)]
 
-_INPUT = ConfigDict(extra="forbid")
 
-
-class Contact(BaseModel):
+class Contact(InputModel):
     """Who to talk to at the partner."""
-
-    model_config = _INPUT
 
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None
 
 
-class Qualification(BaseModel):
+class Qualification(InputModel):
     """The figures a tier's admission criteria are checked against (null = unknown)."""
-
-    model_config = _INPUT
 
     registered_capital: Money | None = None
     years_in_business: Count | None = None
     service_staff: Count | None = None
 
 
-class TerritoryIn(BaseModel):
+class TerritoryIn(InputModel):
     """A region a partner covers."""
 
-    model_config = _INPUT
-
     region: Region
-    exclusive: bool = False
+    exclusive: ExactBool = False
 
 
 class TerritoryRead(BaseModel):
@@ -114,10 +106,8 @@ class TerritoryRead(BaseModel):
     exclusive: bool
 
 
-class PartnerCreate(BaseModel):
+class PartnerCreate(InputModel):
     """A new partner; it starts as `prospect`."""
-
-    model_config = _INPUT
 
     code: Code
     name: Name
@@ -131,11 +121,9 @@ class PartnerCreate(BaseModel):
     reason: Reason | None = Field(default=None, description="Recorded in the history.")
 
 
-class PartnerUpdate(BaseModel):
+class PartnerUpdate(InputModel):
     """Fields to change; `contact` and `qualification` merge field by field, `attributes`
     replaces all labels. Tier and status have their own endpoints."""
-
-    model_config = _INPUT
 
     name: Name | None = None
     region: Region | None = None
@@ -173,19 +161,15 @@ class PartnerRead(BaseModel):
     version: int
 
 
-class TransitionRequest(BaseModel):
+class TransitionRequest(InputModel):
     """A lifecycle move."""
-
-    model_config = _INPUT
 
     to: PartnerStatus
     reason: Reason
 
 
-class TierChangeRequest(BaseModel):
+class TierChangeRequest(InputModel):
     """A move to another tier of the ladder."""
-
-    model_config = _INPUT
 
     tier: TierKey
     reason: Reason
@@ -201,33 +185,27 @@ def _unique_regions(territories: list[TerritoryIn]) -> list[TerritoryIn]:
 TerritoryList = Annotated[list[TerritoryIn], Field(max_length=500), AfterValidator(_unique_regions)]
 
 
-class TerritoriesReplace(BaseModel):
+class TerritoriesReplace(InputModel):
     """The partner's complete list of territories, with the reason for the change."""
-
-    model_config = _INPUT
 
     territories: TerritoryList
     reason: Reason | None = None
 
 
-class TierAdmission(BaseModel):
+class TierAdmission(InputModel):
     """The minimum qualification a partner needs to be active in a tier."""
-
-    model_config = _INPUT
 
     min_registered_capital: Money = Decimal(0)
     min_years_in_business: Count = 0
     min_service_staff: Count = 0
 
 
-class TierWrite(BaseModel):
+class TierWrite(InputModel):
     """One tier of the ladder; rank 1 is the highest."""
-
-    model_config = _INPUT
 
     key: TierKey
     name: Name
-    rank: Annotated[int, Field(ge=1, le=1000)]
+    rank: Annotated[ExactInt, Field(ge=1, le=1000)]
     admission: TierAdmission = Field(default_factory=TierAdmission)
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from channel_common import InputModel, IsoDate
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 __all__ = [
@@ -38,7 +39,7 @@ Op = Literal["gte", "gt", "lte", "lt"]
 Kpi = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-class _In(BaseModel):
+class _In(InputModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
@@ -90,8 +91,8 @@ class ProgramCreate(_In):
     qualifiers: list[QualifierIn] = Field(default_factory=list, max_length=20)
     cap: Exact | None = Field(default=None, ge=0)
     budget: Exact | None = Field(default=None, ge=0)
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
     status: Literal["draft", "active", "retired"] = "draft"
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from channel_common import (
+    IsoDate,
     Page,
     PageParams,
     ServiceRoute,
@@ -100,8 +101,8 @@ async def list_observations(
     page: Annotated[PageParams, Depends()],
     partner_id: uuid.UUID | None = None,
     kpi: Annotated[str | None, Query(max_length=64)] = None,
-    first: Annotated[date | None, Query(alias="from", description="First day.")] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last day.")] = None,
+    first: Annotated[IsoDate | None, Query(alias="from", description="First day.")] = None,
+    last: Annotated[IsoDate | None, Query(alias="to", description="Last day.")] = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
     batch_id: uuid.UUID | None = None,
 ) -> Page[ObservationRead]:
