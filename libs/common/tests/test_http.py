@@ -281,3 +281,10 @@ class TestObservability:
         async with app_client(create_widgets_app(settings)) as client:
             response = await client.get("/livez", headers={"X-Request-ID": "abc-123"})
         assert response.headers["x-request-id"] == "abc-123"
+
+    async def test_only_the_listed_documents_are_served(self, settings: WidgetSettings) -> None:
+        async with app_client(create_widgets_app(settings)) as client:
+            docs, openapi = await client.get("/docs"), await client.get("/openapi.json")
+            redoc = await client.get("/redoc")
+        assert (docs.status_code, openapi.status_code) == (200, 200)
+        assert redoc.status_code == 404

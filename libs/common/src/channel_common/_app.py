@@ -145,6 +145,7 @@ def create_service_app(
         lifespan=lifespan,
         openapi_tags=openapi_tags,
         openapi_url="/openapi.json" if serve_openapi else None,
+        redoc_url=None,  # public paths are the ones DESIGN.md lists; /docs is the reference
     )
     app.state.settings = settings
     app.state.verifier = JWTVerifier.from_settings(settings)
