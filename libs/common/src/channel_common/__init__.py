@@ -52,6 +52,7 @@ from ._routing import (
     IDEMPOTENCY_HEADER,
     ServiceRoute,
     SessionDep,
+    check_key_length,
     current_session,
     principal_key,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "bound_partner_filter",
     "build_headers",
     "check_if_match",
+    "check_key_length",
     "claim_event",
     "claim_key",
     "complete_claim",

@@ -24,6 +24,7 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "ServiceRoute",
     "SessionDep",
+    "check_key_length",
     "current_session",
     "principal_key",
 ]
@@ -104,12 +105,17 @@ async def _in_session(request: Request, handler: Handler, claim: Any = None) -> 
         return response
 
 
-async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
+def check_key_length(key: str) -> None:
+    """422 unless the `Idempotency-Key` is 1 to 200 characters."""
     if not 0 < len(key) <= _MAX_KEY_LENGTH:
         raise ValidationFailedError(
             "Idempotency-Key must be 1 to 200 characters.",
             errors=[{"loc": ["header", IDEMPOTENCY_HEADER], "msg": "1 to 200 characters"}],
         )
+
+
+async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
+    check_key_length(key)
     principal = principal_key(request)
     if principal is None:  # the endpoint's own auth answers 401
         return await _in_session(request, handler)

@@ -17,6 +17,7 @@ from channel_common import (
     IdempotencyRecord,
     SQLModelSession,
     ValidationFailedError,
+    check_key_length,
     claim_key,
     complete_claim,
     principal_key,
@@ -41,7 +42,6 @@ BeforeCommit = Callable[[SQLModelSession, Response], Awaitable[None]]
 log = structlog.get_logger(__name__)
 
 _SESSION = "kpi_svc.streamed_session"
-_MAX_KEY_LENGTH = 200
 # The fingerprint of a claim whose body is still being read (a real one is 64 hex digits).
 _PENDING = "streaming"
 
@@ -120,11 +120,7 @@ class _HashedBody:
 
 
 async def _idempotent(request: Request, key: str, handler: Handler) -> Response:
-    if not 0 < len(key) <= _MAX_KEY_LENGTH:
-        raise ValidationFailedError(
-            "Idempotency-Key must be 1 to 200 characters.",
-            errors=[{"loc": ["header", IDEMPOTENCY_HEADER], "msg": "1 to 200 characters"}],
-        )
+    check_key_length(key)
     principal = principal_key(request)
     if principal is None:  # the endpoint's own auth answers 401
         return await _in_session(request, handler)
