@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sqlite3
 import sys
@@ -81,7 +82,13 @@ def make_suite(
             merged[key] = value
         else:
             merged |= {prefix + key: value for prefix in _PREFIXES}
-    return Suite(SuiteOptions(services=tuple(services), server_url=server_url, extra_env=merged))
+    # BATTERY_KEEP_FILES=1 keeps each suite's folder (service logs, SQLite files) to look into.
+    keep = os.environ.get("BATTERY_KEEP_FILES") == "1"
+    return Suite(
+        SuiteOptions(
+            services=tuple(services), server_url=server_url, extra_env=merged, keep_files=keep
+        )
+    )
 
 
 @contextlib.asynccontextmanager

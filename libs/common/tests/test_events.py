@@ -255,3 +255,61 @@ class TestIdempotentConsumer:
         finally:
             await connection.close()
         assert (info.num_ack_pending, info.num_pending) == (0, 0)
+
+    async def test_deliveries_cut_off_by_crashes_do_not_lose_the_event(
+        self,
+        app_settings: WidgetSettings,
+        broker: NatsServer,
+        rows: Callable[[type], Awaitable[list]],
+    ) -> None:
+        # A fetched batch uses a delivery of every message in it: a process killed while
+        # holding one used to let JetStream drop the message after max_deliver (R2, soak size).
+        settings = app_settings.model_copy(update={"consumer_ack_wait_seconds": 0.5})
+        async with app_client(create_widgets_app(settings)):
+            pass  # the durable consumer exists now
+        name = f"cut-{uuid.uuid4().hex[:8]}"
+        await publish_raw(broker.url, name=name, event_id=str(uuid.uuid4()))
+        connection = await nats.connect(broker.url)
+        try:
+            js = connection.jetstream()
+            crashed = await js.pull_subscribe_bind(durable="widgets-tally", stream="PARTNER")
+            for _ in range(settings.consumer_max_deliver):  # fetched, never acked
+                (message,) = await crashed.fetch(batch=1, timeout=5)
+                assert json.loads(message.data)["name"] == name
+            await crashed.unsubscribe()
+        finally:
+            await connection.close()
+
+        async with app_client(create_widgets_app(settings)):
+
+            async def applied() -> bool:
+                return any(t.name == name for t in await rows(Tally))
+
+            await eventually(applied)
+        assert await rows(DeadLetter) == []
+
+    async def test_an_existing_consumer_loses_its_broker_delivery_limit(
+        self, app_settings: WidgetSettings, broker: NatsServer
+    ) -> None:
+        connection = await nats.connect(broker.url)
+        try:
+            js = connection.jetstream()
+            async with app_client(create_widgets_app(app_settings)):
+                pass  # streams and the consumer exist
+            await js.delete_consumer("PARTNER", "widgets-tally")
+            await js.add_consumer(
+                "PARTNER",
+                durable_name="widgets-tally",
+                ack_policy="explicit",
+                max_deliver=5,
+                filter_subjects=["partner.widget.>"],
+            )
+            async with app_client(create_widgets_app(app_settings)):
+
+                async def updated() -> bool:
+                    info = await js.consumer_info("PARTNER", "widgets-tally")
+                    return info.config.max_deliver == -1
+
+                await eventually(updated)
+        finally:
+            await connection.close()

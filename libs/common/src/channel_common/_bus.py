@@ -40,7 +40,6 @@ class ConsumerSpec:
     stream: str
     subjects: tuple[str, ...]
     process: Callable[[Msg], Awaitable[None]]
-    max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     batch_size: int = 64
 
@@ -179,7 +178,11 @@ class EventBus:
             durable_name=spec.durable,
             ack_policy=api.AckPolicy.EXPLICIT,
             deliver_policy=api.DeliverPolicy.ALL,
-            max_deliver=spec.max_deliver,
+            # Unlimited at the broker: a fetched batch uses up a delivery of every message in it,
+            # so a process killed a few times would make JetStream drop unprocessed messages
+            # for good (no effect, no dead letter). The consumer counts failed attempts itself
+            # and dead-letters at its `max_deliver` (see idempotent_consumer).
+            max_deliver=-1,
             ack_wait=spec.ack_wait_seconds,
             filter_subjects=list(spec.subjects),
             max_ack_pending=10_000,

@@ -141,6 +141,5 @@ def idempotent_consumer(
         stream=stream,
         subjects=subjects,
         process=process,
-        max_deliver=max_deliver,
         ack_wait_seconds=ack_wait_seconds,
     )
