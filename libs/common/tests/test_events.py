@@ -7,8 +7,10 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import nats
+import nats.js.errors
 import pytest
 from channel_common import (
     DeadLetter,
@@ -274,7 +276,7 @@ class TestIdempotentConsumer:
             js = connection.jetstream()
             crashed = await js.pull_subscribe_bind(durable="widgets-tally", stream="PARTNER")
             for _ in range(settings.consumer_max_deliver):  # fetched, never acked
-                (message,) = await crashed.fetch(batch=1, timeout=5)
+                message = await _fetch_one(crashed)
                 assert json.loads(message.data)["name"] == name
             await crashed.unsubscribe()
         finally:
@@ -313,3 +315,14 @@ class TestIdempotentConsumer:
                 await eventually(updated)
         finally:
             await connection.close()
+
+
+async def _fetch_one(sub: Any) -> Any:
+    """The next delivery of a pull subscription, across the broker's transient 503s."""
+    for _ in range(20):
+        try:
+            (message,) = await sub.fetch(batch=1, timeout=2)
+            return message
+        except (TimeoutError, nats.js.errors.ServiceUnavailableError):
+            await asyncio.sleep(0.2)
+    raise AssertionError("no delivery within 20 attempts")
