@@ -46,6 +46,7 @@ from ._idempotency import (
     release_claim,
     request_hash,
 )
+from ._logging import parse_traceparent
 from ._outbox import OutboxRelay, add_event, mark_outbox_pending
 from ._pagination import MAX_PAGE_SIZE, Page, PageParams, decode_cursor, encode_cursor
 from ._routing import (
@@ -125,6 +126,7 @@ __all__ = [
     "install_error_handlers",
     "issue_token",
     "mark_outbox_pending",
+    "parse_traceparent",
     "principal_key",
     "problem_response",
     "problem_responses",

@@ -5,12 +5,17 @@ verify the same token the same way."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
 import structlog
-from channel_common import JWTVerifier, Principal, UnauthorizedError, problem_response
+from channel_common import (
+    JWTVerifier,
+    Principal,
+    UnauthorizedError,
+    parse_traceparent,
+    problem_response,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -34,7 +39,6 @@ PUBLIC_PATHS = frozenset(
     }
 )
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 log = structlog.get_logger(__name__)
 
 
@@ -45,10 +49,8 @@ def ensure_traceparent(scope: Scope) -> str | None:
     """
     headers: list[tuple[bytes, bytes]] = scope["headers"]
     current = next((v for k, v in headers if k == b"traceparent"), None)
-    if current is not None:
-        match = _TRACEPARENT.match(current.decode("latin-1").strip())
-        if match and match[1] != "ff" and set(match[2]) != {"0"} and set(match[3]) != {"0"}:
-            return None
+    if current is not None and parse_traceparent(current.decode("latin-1")) is not None:
+        return None
     trace_id = secrets.token_hex(16)
     value = f"00-{trace_id}-{secrets.token_hex(8)}-01".encode()
     kept = [(k, v) for k, v in headers if k not in (b"traceparent", b"tracestate")]
