@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import tempfile
 import time
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from channel_common import Principal, create_engine, create_sessionmaker
+from channel_common import Principal, create_engine, create_sessionmaker, today
 from channel_common.testing import fresh_database_url
 from rebate_svc import service
 from rebate_svc.models import KpiAggregate, PartnerReplica
@@ -110,7 +111,7 @@ async def run(url: str) -> list[tuple[str, int, int]]:
     )
     async with sessions() as session:
         created = await service.create_program(
-            session, data=program, actor=ACTOR, volume_kpis=VOLUME_KPIS
+            session, data=program, actor=ACTOR, volume_kpis=VOLUME_KPIS, today=today()
         )
         await session.commit()
     timings = []
@@ -132,11 +133,11 @@ async def run(url: str) -> list[tuple[str, int, int]]:
     return timings
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rebate-bench-") as tmp:
         urls = database(Path(tmp))
         url = next(urls)
@@ -145,9 +146,13 @@ def main() -> None:
             rng = random.Random(args.seed)  # noqa: S311  (reproducible data, not secrets)
             asyncio.run(seed(url, args.partners, rng))
             print(f"seeded {args.partners:,} partners in {time.perf_counter() - started:.1f} s")
+            figures: dict[str, Any] = {"partners": args.partners}
             for label, millis, statements in asyncio.run(run(url)):
                 rate = statements * 1000 // max(millis, 1)
                 print(f"{label}: {statements:,} statements in {millis / 1000:.2f} s ({rate:,}/s)")
+                key = label.replace(" ", "_").replace("-", "")
+                figures[f"{key}_ms"], figures[f"{key}_statements"] = millis, statements
+            print(json.dumps(figures))
         finally:
             urls.close()
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 import httpx
 import pytest
 from alert_svc.models import Webhook, WebhookAttempt, WebhookDelivery
-from alert_svc.service.delivery import _backoff, deliver_due, sign
+from alert_svc.service.delivery import _backoff, sign
 from alert_svc.settings import Settings
+from alert_svc.workers import deliver_due
 from channel_common import SQLModelSession, create_engine, create_sessionmaker
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select

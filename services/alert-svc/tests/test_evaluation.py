@@ -13,14 +13,9 @@ from alert_svc.conditions import (
     ChangeCondition,
     OutOfTerritoryCondition,
     ThresholdCondition,
-)
-from alert_svc.evaluation import (
-    describe,
-    evaluate_absence,
-    evaluate_series,
-    needed_periods,
     outside_territories,
 )
+from alert_svc.evaluation import describe, evaluate_absence, evaluate_series, needed_periods
 from alert_svc.periods import is_period, shift_periods, year_ago
 from hypothesis import given
 from hypothesis import strategies as st

@@ -4,7 +4,7 @@ rules should fire."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,18 +12,22 @@ from channelctl.demo import previous_quarter
 from channelctl.demo_data import (
     PARTNERS,
     TROUBLED,
+    Observation,
     history_months,
     month_label,
     observations,
     program_bodies,
+    sum_sales,
 )
 
 TODAY = date(2026, 11, 27)
 
 
-def series(kpi: str, today: date = TODAY) -> dict[str, dict[str, Decimal]]:
+def series(
+    kpi: str, today: date = TODAY, rows: list[Observation] | None = None
+) -> dict[str, dict[str, Decimal]]:
     values: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for row in observations(today):
+    for row in observations(today) if rows is None else rows:
         if row.kpi == kpi:
             values[row.code][row.month] = row.value
     return values
@@ -123,3 +127,44 @@ class TestPartners:
 )
 def test_previous_quarter(today: date, quarter: str) -> None:
     assert previous_quarter(today) == quarter
+
+
+def quarter_months(quarter: str) -> set[str]:
+    year, number = int(quarter[:4]), int(quarter[-1])
+    return {f"{year}-{month:02d}" for month in range(3 * number - 2, 3 * number + 1)}
+
+
+def tier_index(amount: Decimal) -> int:
+    tiers = program_bodies(date(2025, 1, 1))[0]["tiers"]
+    return max(i for i, tier in enumerate(tiers) if amount >= Decimal(tier["from"]))
+
+
+def what_the_demo_shows(today: date) -> list[str]:
+    """Where the figures of `today` would break what the demo (and its suite test) shows."""
+    rows: list[Observation] = observations(today)
+    wrong: list[str] = []
+    quarter = quarter_months(previous_quarter(today))
+    tiers = {p.code: tier_index(sum_sales(rows, p.code, quarter)) for p in PARTNERS}
+    if (tiers["DIST-GD"], tiers[TROUBLED[0][1]]) != (3, 0):
+        wrong.append(f"tiers {tiers['DIST-GD']}, {tiers[TROUBLED[0][1]]}")
+    months = [month_label(m) for m in history_months(today)]
+    sales = series("sales_amount", rows=rows)
+    satisfaction = series("customer_satisfaction", rows=rows)
+    for code, values in sales.items():
+        # The two complete months before today against the same months a year before.
+        down = [
+            values[m] < values[f"{int(m[:4]) - 1}{m[4:]}"] * Decimal("0.75") for m in months[-3:-1]
+        ]
+        if all(down) != (code == TROUBLED[0][1]) or any(down) != all(down):
+            wrong.append(f"{code} sales down {down}")
+    for code, values in satisfaction.items():
+        low = [values[m] < 70 for m in months[-2:]]
+        if all(low) != (code == TROUBLED[1][1]) or any(low) != all(low):
+            wrong.append(f"{code} satisfaction low {low}")
+    return wrong
+
+
+def test_the_demo_shows_the_same_story_on_every_day_of_a_leap_year() -> None:
+    days = [date(2028, 1, 1) + timedelta(days=n) for n in range(366)]
+    broken = {day: wrong for day in days if (wrong := what_the_demo_shows(day))}
+    assert broken == {}

@@ -1,5 +1,7 @@
 """`channelctl demo` and the README tour against the real suite (processes, NATS, SQLite or
-PostgreSQL): statements, accruals and firing alerts appear, and a second run adds nothing."""
+PostgreSQL): statements, accruals and firing alerts appear, and a second run adds nothing.
+The whole tour runs on several pinned days (a leap day, a quarter's last and first days): the
+demo's figures and what the services make of them must not depend on the day it runs."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+from channel_common import CLOCK_ENV, pinned_clock
 from channel_common.testing import free_port
 from channelctl.demo import previous_quarter
 from channelctl.demo_data import PARTNERS, QUARTERLY, TROUBLED
@@ -23,6 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from suite import Suite, SuiteOptions, server_url_from_env  # noqa: E402
 
 DISTRIBUTORS = sorted(p.code for p in PARTNERS if p.type == "distributor")
+DAYS = (date(2028, 2, 29), date(2027, 3, 31), date(2027, 10, 1))
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Tour:
     """The suite, a folder laid out like the repository after `make run`, and the CLI."""
 
     suite: Suite
+    today: date
     root: Path
     data_dir: Path
     webhook_port: int
@@ -50,14 +55,19 @@ class Tour:
         )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def tour(tmp_path_factory: pytest.TempPathFactory, cli: Callable[..., Result]) -> Iterator[Tour]:
-    options = SuiteOptions(
-        server_url=server_url_from_env(), extra_env={"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "true"}
-    )
+@pytest.fixture(scope="module", params=DAYS, ids=str)
+def tour(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    cli: Callable[..., Result],
+) -> Iterator[Tour]:
+    today: date = request.param
+    env = {"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "true", CLOCK_ENV: today.isoformat()}
+    options = SuiteOptions(server_url=server_url_from_env(), extra_env=env)
     root = tmp_path_factory.mktemp("checkout")
     started = time.monotonic()
-    with Suite(options) as suite:
+    # The services and the demo (in this process) read the same pinned clock.
+    with pinned_clock(today), Suite(options) as suite:
         print(f"suite ready after {time.monotonic() - started:.0f} s")
         (root / ".run").mkdir()
         (root / ".run" / "admin-key").write_text(suite.keys.admin_key + "\n")
@@ -66,7 +76,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory, cli: Callable[..., Result]) -
             # As the README has it: no --key (the .run/admin-key file), the URL from the env.
             return cli(args, cwd=root, env={"CHANNEL_URL": suite.gateway_url})
 
-        yield Tour(suite, root, root / ".run" / "demo", free_port(), run)
+        yield Tour(suite, today, root, root / ".run" / "demo", free_port(), run)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +115,7 @@ class TestDemo:
             assert len(accruals) == len(PARTNERS)
             statements = api.get(
                 "/api/v1/rebate-statements",
-                params={"period": previous_quarter_of_today(), "limit": 500},
+                params={"period": previous_quarter(tour.today), "limit": 500},
             ).json()["items"]
         codes = {v: k for k, v in ids.items()}
         tiers = {codes[s["partner_id"]]: s["tier_index"] for s in statements}
@@ -133,13 +143,9 @@ class TestDemo:
         assert (len(programs), len(rules), len(hooks)) == (2, 2, 1)
 
 
-def previous_quarter_of_today() -> str:
-    return previous_quarter(datetime.now(UTC).date())
-
-
 class TestTour:
     def test_rebates_run_prints_the_statements(self, tour: Tour, first_demo: Result) -> None:
-        result = tour.run(["rebates", "run", QUARTERLY, previous_quarter_of_today()])
+        result = tour.run(["rebates", "run", QUARTERLY, previous_quarter(tour.today)])
         assert result.exit_code == 0, result.output
         assert all(code in result.stdout for code in DISTRIBUTORS)
         assert "9 statements, total" in result.stdout

@@ -11,6 +11,7 @@ from ._auth import (
     require_scopes,
 )
 from ._bus import STREAMS, ConsumerSpec, EventBus
+from ._clock import CLOCK_ENV, pinned_clock, today
 from ._concurrency import check_if_match, content_etag, etag_for
 from ._consumer import EventHandler, claim_event
 from ._db import (
@@ -62,6 +63,7 @@ from ._tables import DeadLetter, IdempotencyRecord, InboxEntry, OutboxMessage
 from ._types import ExactBool, ExactInt, InputModel, IsoDate, IsoDateTime
 
 __all__ = [
+    "CLOCK_ENV",
     "IDEMPOTENCY_HEADER",
     "MAX_PAGE_SIZE",
     "PROBLEM_CONTENT_TYPE",
@@ -127,6 +129,7 @@ __all__ = [
     "issue_token",
     "mark_outbox_pending",
     "parse_traceparent",
+    "pinned_clock",
     "principal_key",
     "problem_response",
     "problem_responses",
@@ -134,5 +137,6 @@ __all__ = [
     "release_claim",
     "request_hash",
     "require_scopes",
+    "today",
     "utcnow",
 ]

@@ -15,6 +15,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession as SQLModelSession
 
+from ._clock import utcnow
+
 __all__ = [
     "SQLModelSession",
     "UTCDateTime",
@@ -27,11 +29,6 @@ __all__ = [
 # SQLSTATE classes of "cannot reach the database now": 08 connection exception, 57P operator
 # intervention (admin shutdown, crash shutdown, cannot connect now during recovery).
 _UNAVAILABLE_SQLSTATES = ("08", "57P")
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -18,12 +18,19 @@ from sqlalchemy.orm import Session
 from . import repo, service
 from .metrics import ALERTS_OPEN
 from .schemas import SEVERITIES
-from .service.delivery import deliver_due
+from .service.delivery import claim_due, record_attempt, send
 from .service.lifecycle import notify_unsilenced
 from .service.notify import DELIVERY_PENDING
 from .settings import Settings
 
-__all__ = ["refresh_gauge", "run_deliveries", "run_gauge", "run_sweep", "sweep_once"]
+__all__ = [
+    "deliver_due",
+    "refresh_gauge",
+    "run_deliveries",
+    "run_gauge",
+    "run_sweep",
+    "sweep_once",
+]
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -38,6 +45,25 @@ async def _uninterrupted(work: Awaitable[T]) -> T:
     except asyncio.CancelledError:
         await task
         raise
+
+
+async def deliver_due(
+    sessions: async_sessionmaker[SQLModelSession],
+    *,
+    settings: Settings,
+    client: httpx.AsyncClient,
+) -> int:
+    """Send one batch of due deliveries; returns how many were attempted. The claim commits
+    before sending, and each attempt commits on its own, so no send holds a transaction."""
+    async with sessions() as session:
+        jobs = await claim_due(session, now=utcnow(), settings=settings)
+        await session.commit()
+    for job in jobs:
+        outcome = await send(job, settings=settings, client=client)
+        async with sessions() as session:
+            await record_attempt(session, job=job, outcome=outcome, settings=settings)
+            await session.commit()
+    return len(jobs)
 
 
 async def run_deliveries(app: FastAPI) -> None:

@@ -2,9 +2,8 @@
 
 Tier *i* covers `[from_i, from_{i+1})`; below the first `from` nothing is earned. Each line is
 rounded half-up to the currency's minor unit; the amount is the sum of the rounded lines, then
-capped. A growth basis compares this period with the same period a year before; its tiers'
-`from` are growth ratios and the reached rate applies to this period's volume (always
-retroactively: slices of a ratio have no volume of their own).
+capped. What the tiers are compared with is the basis's measure (see `bases`): a volume, or a
+growth ratio whose reached rate applies to this period's volume.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from .bases import BASES, BasisType
 from .currencies import quantum
 
 __all__ = [
@@ -95,7 +95,7 @@ class Terms:
 
     tiers: Sequence[Tier]
     method: str  # retroactive | incremental
-    basis_type: str  # volume | growth
+    basis_type: BasisType
     currency: str
     qualifiers: Sequence[Qualifier] = ()
     cap: Decimal | None = None
@@ -127,20 +127,18 @@ def calculate(
     kpi_values: Mapping[str, Decimal | None] | None = None,
     with_next_tier: bool = True,
 ) -> Calculation:
-    """The rebate earned on `basis_value` (and `prior_value` for growth) under `terms`;
+    """The rebate earned on `basis_value` (and the baseline's `prior_value`) under `terms`;
     `with_next_tier=False` skips the what-if of the next tier (statements do not show it)."""
     results = _qualifier_results(terms.qualifiers, kpi_values or {})
     failed = [r for r in results if not r.passed]
     zero = _ZERO.quantize(quantum(terms.currency))
-    if terms.basis_type == "growth" and (prior_value is None or prior_value <= 0):
+    measured = BASES[terms.basis_type].measure(basis_value, prior_value)
+    if measured is None:
         return Calculation(
             basis_value, prior_value, None, None, [], results, zero, False, zero, NO_BASELINE,
             failed,
         )  # fmt: skip
-    measure, growth = basis_value, None
-    if terms.basis_type == "growth":
-        assert prior_value is not None
-        growth = measure = (basis_value - prior_value) / prior_value
+    measure, growth = measured.value, measured.growth
     lines, tier_index = _lines(terms, measure=measure, volume=basis_value)
     gross = sum((line.amount for line in lines), zero)
     amount, cap_applied = _capped(gross, terms.cap)
@@ -173,9 +171,9 @@ def _round(value: Decimal, currency: str) -> Decimal:
     return value.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
-def _reached(tiers: Sequence[Tier], measure: Decimal, basis_type: str) -> int | None:
-    if basis_type == "volume" and measure <= 0:
-        return None  # no volume reaches no tier, even one from 0: the reason says why
+def _reached(tiers: Sequence[Tier], measure: Decimal, basis_type: BasisType) -> int | None:
+    if BASES[basis_type].positive_only and measure <= 0:
+        return None  # 0 or less reaches no tier, even one from 0: the reason says why
     index = None
     for i, tier in enumerate(tiers):
         if measure >= tier.start:
@@ -189,7 +187,7 @@ def _lines(terms: Terms, *, measure: Decimal, volume: Decimal) -> tuple[list[Lin
     if index is None:
         return [], None
     ends = [t.start for t in tiers[1:]] + [None]
-    if terms.method == "retroactive" or terms.basis_type == "growth":
+    if terms.method == "retroactive" or not BASES[terms.basis_type].slices:
         rate = tiers[index].rate
         line = Line(
             tiers[index].start, ends[index], rate, volume, _round(volume * rate, terms.currency)
@@ -220,10 +218,7 @@ def _next_tier(
     if following >= len(terms.tiers):
         return None
     start = terms.tiers[following].start
-    volume = start
-    if terms.basis_type == "growth":
-        assert prior_value is not None
-        volume = prior_value * (1 + start)
+    volume = BASES[terms.basis_type].volume_at(start, prior_value)
     lines, _ = _lines(terms, measure=start, volume=volume)
     gross = sum((line.amount for line in lines), _ZERO.quantize(quantum(terms.currency)))
     amount, _ = _capped(gross, terms.cap)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from channel_common import EventHandler, ReceivedEvent, SQLModelSession, Subscription
 
 from . import service
+from .consumed import AggregatesUpdated, PartnerSnapshot
 from .settings import Settings
 
 __all__ = [
@@ -23,7 +24,7 @@ def partner_handler(settings: Settings) -> EventHandler:
     """The handler of `partner.*`: the replica (highest version wins), then its accruals."""
 
     async def on_partner_event(session: SQLModelSession, event: ReceivedEvent) -> None:
-        snapshot = service.PartnerSnapshot.model_validate(event.data)
+        snapshot = PartnerSnapshot.model_validate(event.data)
         await service.apply_partner(
             session,
             snapshot=snapshot,
@@ -39,7 +40,7 @@ def aggregates_handler(settings: Settings) -> EventHandler:
     """The handler of `kpi.aggregates.updated.v1`, bound to the settings (volume KPIs, today)."""
 
     async def on_aggregates(session: SQLModelSession, event: ReceivedEvent) -> None:
-        data = service.AggregatesUpdated.model_validate(event.data)
+        data = AggregatesUpdated.model_validate(event.data)
         await service.apply_aggregates(
             session,
             data=data,

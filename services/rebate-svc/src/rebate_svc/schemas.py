@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from channel_common import InputModel, IsoDate
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from .bases import BasisType
+
 __all__ = [
     "AccrualRead",
     "Basis",
@@ -58,7 +60,7 @@ class Basis(_In):
     """What a program measures: a KPI's volume, or its growth against a year before."""
 
     kpi: Kpi
-    type: Literal["volume", "growth"] = "volume"
+    type: BasisType = "volume"
 
 
 class Eligibility(_In):

@@ -1,8 +1,8 @@
 """rebate-svc settings (env prefix `REBATE_`)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
-from channel_common import BaseServiceSettings
+from channel_common import BaseServiceSettings, today
 from pydantic_settings import SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -17,10 +17,10 @@ class Settings(BaseServiceSettings):
     database_url: str = "sqlite+aiosqlite:///.run/rebate.db"
     # rebate-svc does not see KPI definitions: these are the `sum` KPIs a volume basis may use.
     volume_kpis: tuple[str, ...] = ("sales_amount", "units_sold")
-    # Pins "today" (UTC) for the open accrual period; tests and replays set it.
+    # Pins "today" for the open accrual period only (the e2e story); else the suite's clock.
     fixed_today: date | None = None
     accrual_event_chunk: int = 500
 
     def today(self) -> date:
-        """Today in UTC (or the pinned day)."""
-        return self.fixed_today or datetime.now(UTC).date()
+        """Today in UTC by the suite's clock (or the pinned day)."""
+        return self.fixed_today or today()

@@ -7,6 +7,7 @@ history is imported only once (its observation ids make a re-import a no-op anyw
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -46,7 +47,9 @@ from .partners import PartnerNames
 from .rebates import accruals_tables, run_program, statement_bases, statements_table
 from .webhooks import DEFAULT_PORT, Receiver
 
-__all__ = ["demo_command", "previous_quarter"]
+__all__ = ["CLOCK_ENV", "demo_command", "previous_quarter", "suite_today"]
+
+CLOCK_ENV = "CHANNEL_CLOCK"
 
 NDJSON = "application/x-ndjson"
 WEBHOOK_PATH = "/channel-demo"
@@ -62,6 +65,13 @@ def channel_shape() -> str:
         f"{provincial} provincial distributors, {cities} city distributors, "
         f"{shops} retailers, {online} online store"
     )
+
+
+def suite_today() -> date:
+    """Today (UTC) as the suite sees it: `CHANNEL_CLOCK` pins the services' clock (see
+    channel_common's `_clock`), and the demo's figures must end on the same day."""
+    pin = os.environ.get(CLOCK_ENV)
+    return date.fromisoformat(pin[:10]) if pin else datetime.now(UTC).date()
 
 
 def previous_quarter(today: date) -> str:
@@ -319,7 +329,7 @@ def demo_command(
 
     Partners in a hierarchy, 18+ months of KPIs, a quarterly and an annual rebate program,
     alert rules and a webhook to a local receiver. Safe to run again."""
-    today = datetime.now(UTC).date()
+    today = suite_today()
     with gateway(ctx) as gw:
         Demo(
             gw,

@@ -30,6 +30,7 @@ __all__ = [
 
 NAMESPACE = uuid.UUID("6f1d3c52-2b7e-4c1a-9a57-0c8d1e9b7a10")
 MIN_MONTHS = 18
+TROUBLE_MONTHS = 8
 # Retail peaks: Chinese New Year (Jan), 618 (Jun), Golden Week (Oct), Double 11 (Nov), year end.
 SEASON = (1.10, 0.80, 0.90, 0.95, 1.00, 1.15, 0.95, 0.95, 1.05, 1.05, 1.30, 1.20)
 ONLINE_NOVEMBER = 1.6
@@ -243,9 +244,11 @@ def _month_end(first: date) -> date:
 
 
 def _sales_factor(partner: DemoPartner, age: int) -> float:
-    """Trouble on top of the trend; `age` = months before the current one."""
-    if partner.trouble == "sales" and age < 6:
-        return 0.87 ** (6 - age)
+    """Trouble on top of the trend; `age` = months before the current one. Falling sales
+    halve eight months back and keep sinking, so every quarter the demo can settle shows them
+    (first tier only, a quarter of the year before gone) whatever the day it runs."""
+    if partner.trouble == "sales" and age < TROUBLE_MONTHS:
+        return 0.55 * 0.95 ** (TROUBLE_MONTHS - 1 - age)
     return 1.0
 
 

@@ -1,6 +1,6 @@
-"""The webhook delivery worker: claims due deliveries from the durable queue, sends each
-outside any transaction, signed per Standard Webhooks, and logs every attempt; failures are
-retried with capped exponential backoff."""
+"""Webhook delivery steps: claim due deliveries from the durable queue, send one outside any
+transaction, signed per Standard Webhooks, and log the attempt; failures are retried with
+capped exponential backoff. `workers.deliver_due` runs them, each step in its own transaction."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 from channel_common import SQLModelSession, utcnow
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from .. import repo
 from ..metrics import WEBHOOK_DELIVERIES
@@ -23,7 +22,7 @@ from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..netguard import UnsafeTargetError, resolve_safe
 from ..settings import Settings
 
-__all__ = ["deliver_due", "sign"]
+__all__ = ["DeliveryJob", "Outcome", "claim_due", "record_attempt", "send", "sign"]
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +35,9 @@ def sign(secret: str, *, msg_id: str, timestamp: int, body: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Job:
+class DeliveryJob:
+    """A claimed delivery: what to send where, read before the transaction ends."""
+
     delivery_id: uuid.UUID
     url: str
     secret: str
@@ -44,7 +45,9 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class Outcome:
+    """How one send went."""
+
     status_code: int | None
     error: str | None
     duration_ms: int
@@ -55,34 +58,25 @@ class _Outcome:
         return self.error is None
 
 
-async def deliver_due(
-    sessions: async_sessionmaker[SQLModelSession],
-    *,
-    settings: Settings,
-    client: httpx.AsyncClient,
-) -> int:
-    """Send one batch of due deliveries; returns how many were attempted."""
-    now = utcnow()
-    async with sessions() as session:
-        due = await repo.claim_due_deliveries(session, now=now, limit=settings.webhook_batch_size)
-        jobs: list[_Job] = []
-        for delivery in due:
-            webhook = await session.get(Webhook, delivery.webhook_id)
-            if webhook is None:
-                continue
-            # A lease: if this worker dies mid-send, the delivery is due again later.
-            delivery.next_attempt_at = now + timedelta(seconds=settings.webhook_lease_seconds)
-            jobs.append(_Job(delivery.id, webhook.url, webhook.secret, delivery.payload))
-        await session.commit()
-    for job in jobs:
-        outcome = await _send(job, settings=settings, client=client)
-        async with sessions() as session:
-            await _record(session, job=job, outcome=outcome, settings=settings)
-            await session.commit()
-    return len(jobs)
+async def claim_due(
+    session: SQLModelSession, *, now: datetime, settings: Settings
+) -> list[DeliveryJob]:
+    """Lease one batch of due deliveries (locked against other workers) and return them."""
+    due = await repo.claim_due_deliveries(session, now=now, limit=settings.webhook_batch_size)
+    jobs: list[DeliveryJob] = []
+    for delivery in due:
+        webhook = await session.get(Webhook, delivery.webhook_id)
+        if webhook is None:
+            continue
+        # A lease: if this worker dies mid-send, the delivery is due again later.
+        delivery.next_attempt_at = now + timedelta(seconds=settings.webhook_lease_seconds)
+        jobs.append(DeliveryJob(delivery.id, webhook.url, webhook.secret, delivery.payload))
+    await session.flush()
+    return jobs
 
 
-async def _send(job: _Job, *, settings: Settings, client: httpx.AsyncClient) -> _Outcome:
+async def send(job: DeliveryJob, *, settings: Settings, client: httpx.AsyncClient) -> Outcome:
+    """POST the delivery to its URL, once, if the address is safe."""
     started = time.perf_counter()
 
     def took() -> int:
@@ -96,9 +90,9 @@ async def _send(job: _Job, *, settings: Settings, client: httpx.AsyncClient) -> 
             url.host, port, allow_loopback=settings.allow_loopback_webhooks
         )
     except httpx.InvalidURL as exc:
-        return _Outcome(None, f"refused: invalid URL ({exc})", took(), retry=False)
+        return Outcome(None, f"refused: invalid URL ({exc})", took(), retry=False)
     except UnsafeTargetError as exc:
-        return _Outcome(None, f"refused: {exc}", took(), retry=False)
+        return Outcome(None, f"refused: {exc}", took(), retry=False)
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
@@ -120,10 +114,10 @@ async def _send(job: _Job, *, settings: Settings, client: httpx.AsyncClient) -> 
             extensions=extensions,
         )
     except httpx.HTTPError as exc:
-        return _Outcome(None, f"{type(exc).__name__}: {exc}"[:1000], took(), retry=True)
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:1000], took(), retry=True)
     if 200 <= response.status_code < 300:
-        return _Outcome(response.status_code, None, took(), retry=False)
-    return _Outcome(response.status_code, f"HTTP {response.status_code}", took(), retry=True)
+        return Outcome(response.status_code, None, took(), retry=False)
+    return Outcome(response.status_code, f"HTTP {response.status_code}", took(), retry=True)
 
 
 def _backoff(attempts: int, settings: Settings) -> timedelta:
@@ -131,9 +125,10 @@ def _backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=min(seconds, settings.webhook_backoff_max_seconds))
 
 
-async def _record(
-    session: SQLModelSession, *, job: _Job, outcome: _Outcome, settings: Settings
+async def record_attempt(
+    session: SQLModelSession, *, job: DeliveryJob, outcome: Outcome, settings: Settings
 ) -> None:
+    """Log the attempt and move the delivery on: delivered, due again later, or failed."""
     delivery = await session.get(WebhookDelivery, job.delivery_id)
     if delivery is None:  # the webhook was deleted meanwhile
         return

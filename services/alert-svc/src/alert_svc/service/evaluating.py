@@ -1,5 +1,6 @@
-"""Evaluating rules on the projections: series rules when aggregates change, observation
-rules when observations arrive, absence in the periodic sweep, and a new rule right away.
+"""Evaluating rules on the projections, by what their condition is judged on (its `basis`):
+aggregates when they change, observations when they arrive, elapsed days (absence) also in
+the periodic sweep; and a new rule right away.
 
 State follows the latest period with data: late data for an older period re-evaluates that
 period's effect on the latest window (for_periods, the previous period, the anomaly history).
@@ -11,11 +12,12 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import assert_never
 
 from channel_common import SQLModelSession
 
 from .. import repo
-from ..conditions import AbsenceCondition
+from ..conditions import Condition, ElapsedCondition, types_on
 from ..evaluation import Evaluation, evaluate_absence, evaluate_series, needed_periods
 from ..models import AlertRule, PartnerReplica
 from ..periods import Granularity, period_bounds, period_of
@@ -23,15 +25,16 @@ from .lifecycle import apply_evaluation, in_scope
 from .views import condition_of, from_micro
 
 __all__ = [
-    "SERIES_TYPES",
     "evaluate_aggregates",
     "evaluate_observations",
     "evaluate_rule",
     "sweep_absence",
 ]
 
-SERIES_TYPES = ("threshold", "change", "anomaly")
-_OBSERVATION_TYPES = ("out_of_territory", "absence")
+# Which rules each trigger evaluates, by what their condition is judged on.
+_ON_AGGREGATES = types_on("aggregates")
+_ON_OBSERVATIONS = types_on("observations", "elapsed")
+_ON_ELAPSED = types_on("elapsed")
 
 
 def _granularity(rule: AlertRule) -> Granularity:
@@ -47,7 +50,7 @@ async def evaluate_aggregates(
     rules: dict[str, list[AlertRule]] = {}
     for partner_id, kpi, granularity in keys:
         if kpi not in rules:
-            rules[kpi] = list(await repo.enabled_rules(session, types=SERIES_TYPES, kpi=kpi))
+            rules[kpi] = list(await repo.enabled_rules(session, types=_ON_AGGREGATES, kpi=kpi))
         for rule in rules[kpi]:
             if rule.granularity == granularity:
                 await _evaluate_series_rule(
@@ -67,7 +70,7 @@ async def _evaluate_series_rule(
     partner: PartnerReplica | None,
     now: datetime,
 ) -> None:
-    """Evaluate a threshold, change or anomaly rule at the latest period with a value."""
+    """Evaluate a rule judged on aggregates at the latest period with a value."""
     if not in_scope(rule, partner_id, partner):
         return
     latest = await repo.latest_period(
@@ -121,41 +124,56 @@ async def _evaluate_observation_rule(
     today: date,
     now: datetime,
 ) -> None:
-    """Evaluate an out-of-territory rule at the period of the latest observation, or an
-    absence rule as of `today`."""
+    """Evaluate a rule judged on observations at the period of the latest one, or a rule
+    judged on elapsed days as of `today`."""
     if not in_scope(rule, partner_id, partner):
         return
     seen = await repo.last_seen(session, partner_id=partner_id, kpi=rule.kpi)
-    if rule.condition_type == "absence":
-        ev = _absence(rule, partner, seen, today)
+    condition = condition_of(rule)
+    if isinstance(condition, ElapsedCondition):
+        ev = _elapsed(rule, condition, partner, seen, today)
     elif seen is None:
         return
     else:
-        granularity = _granularity(rule)
-        period = period_of(seen, granularity)
-        condition = condition_of(rule)
-        periods = needed_periods(
-            condition, period=period, granularity=granularity, for_periods=rule.for_periods
-        )
-        series = await _outside_series(session, rule=rule, partner_id=partner_id, periods=periods)
-        ev = evaluate_series(
-            condition,
-            series,
-            period=period,
-            granularity=granularity,
-            for_periods=rule.for_periods,
-            kpi=rule.kpi,
+        ev = await _evaluate_on_observations(
+            session, rule=rule, condition=condition, partner_id=partner_id, seen=seen
         )
     await apply_evaluation(
         session, rule=rule, partner_id=partner_id, partner=partner, evaluation=ev, now=now
     )
 
 
-def _absence(
-    rule: AlertRule, partner: PartnerReplica | None, seen: date | None, today: date
+async def _evaluate_on_observations(
+    session: SQLModelSession,
+    *,
+    rule: AlertRule,
+    condition: Condition,
+    partner_id: uuid.UUID,
+    seen: date,
 ) -> Evaluation:
-    condition = condition_of(rule)
-    assert isinstance(condition, AbsenceCondition)
+    granularity = _granularity(rule)
+    period = period_of(seen, granularity)
+    periods = needed_periods(
+        condition, period=period, granularity=granularity, for_periods=rule.for_periods
+    )
+    series = await _outside_series(session, rule=rule, partner_id=partner_id, periods=periods)
+    return evaluate_series(
+        condition,
+        series,
+        period=period,
+        granularity=granularity,
+        for_periods=rule.for_periods,
+        kpi=rule.kpi,
+    )
+
+
+def _elapsed(
+    rule: AlertRule,
+    condition: ElapsedCondition,
+    partner: PartnerReplica | None,
+    seen: date | None,
+    today: date,
+) -> Evaluation:
     since = rule.created_at.date()
     if partner is not None:
         since = max(since, partner.first_seen_at.date())
@@ -176,13 +194,14 @@ async def evaluate_observations(
     today: date,
     now: datetime,
 ) -> None:
-    """Evaluate out-of-territory and absence rules for (partner, KPI) pairs that got data."""
+    """Evaluate the rules judged on observations or elapsed days for (partner, KPI) pairs
+    that got data."""
     touched = sorted(set(touched), key=str)
     known = await repo.partners(session, ids={t[0] for t in touched})
     rules: dict[str, list[AlertRule]] = {}
     for partner_id, kpi in touched:
         if kpi not in rules:
-            rules[kpi] = list(await repo.enabled_rules(session, types=_OBSERVATION_TYPES, kpi=kpi))
+            rules[kpi] = list(await repo.enabled_rules(session, types=_ON_OBSERVATIONS, kpi=kpi))
         for rule in rules[kpi]:
             await _evaluate_observation_rule(
                 session,
@@ -195,8 +214,8 @@ async def evaluate_observations(
 
 
 async def sweep_absence(session: SQLModelSession, *, today: date, now: datetime) -> None:
-    """Evaluate every absence rule for every active partner in its scope."""
-    rules = await repo.enabled_rules(session, types=("absence",))
+    """Evaluate every rule judged on elapsed days for every active partner in its scope."""
+    rules = await repo.enabled_rules(session, types=_ON_ELAPSED)
     if not rules:
         return
     active = [p for p in (await repo.partners(session)).values() if p.status == "active"]
@@ -208,19 +227,25 @@ async def sweep_absence(session: SQLModelSession, *, today: date, now: datetime)
 
 
 async def evaluate_rule(session: SQLModelSession, *, rule: AlertRule, now: datetime) -> None:
-    """Evaluate a new or changed rule on the data already there (absence waits for the
-    sweep, which judges time passing)."""
-    if not rule.enabled or rule.condition_type == "absence":
+    """Evaluate a new or changed rule on the data already there (a rule judged on elapsed
+    days waits for the sweep, which judges time passing)."""
+    if not rule.enabled:
         return
-    partner_ids = await repo.partners_with_data(
-        session,
-        kpi=rule.kpi,
-        granularity=rule.granularity if rule.condition_type in SERIES_TYPES else None,
-    )
+    basis = condition_of(rule).basis
+    match basis:
+        case "elapsed":
+            return
+        case "aggregates":
+            granularity: str | None = rule.granularity
+        case "observations":
+            granularity = None
+        case _:
+            assert_never(basis)
+    partner_ids = await repo.partners_with_data(session, kpi=rule.kpi, granularity=granularity)
     known = await repo.partners(session, ids=partner_ids)
     for partner_id in partner_ids:
         partner = known.get(partner_id)
-        if rule.condition_type in SERIES_TYPES:
+        if basis == "aggregates":
             await _evaluate_series_rule(
                 session, rule=rule, partner_id=partner_id, partner=partner, now=now
             )

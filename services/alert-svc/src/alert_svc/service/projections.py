@@ -10,8 +10,8 @@ from typing import Any
 import structlog
 from channel_common import SQLModelSession, utcnow
 
+from ..conditions import outside_territories
 from ..consumed import AggregatesUpdated, ObservationsRecorded, PartnerSnapshot
-from ..evaluation import outside_territories
 from ..models import KpiValue, ObservationDay, PartnerReplica
 from ..periods import is_period
 from .evaluating import evaluate_aggregates, evaluate_observations

@@ -11,7 +11,6 @@ from channel_common import (
     PageParams,
     Principal,
     SQLModelSession,
-    ValidationFailedError,
     check_if_match,
     utcnow,
 )
@@ -23,31 +22,18 @@ from .access import refuse_partner_bound
 from .evaluating import evaluate_rule
 from .lifecycle import resolve_rule_alerts
 from .paging import after_keyset, next_cursor
-from .views import rule_read
+from .views import parse_condition, rule_read
 
 __all__ = ["create_rule", "delete_rule", "get_rule", "list_rules", "update_rule"]
 
-# Conditions judged on each period's aggregate; absence and out_of_territory look at
-# observations, and absence fires as soon as its days have passed.
-_SINGLE_PERIOD = frozenset({"absence"})
 _WATCHED = frozenset(
     {"kpi", "granularity", "scope", "condition", "for_periods", "enabled", "labels"}
 )
 
 
 def _check_consistency(values: dict[str, Any]) -> None:
-    """422 naming the field when the rule's parts do not fit together."""
-    condition = values["condition"]
-    if condition["type"] in _SINGLE_PERIOD and values["for_periods"] != 1:
-        raise ValidationFailedError(
-            "An absence rule fires once its days have passed: for_periods must be 1.",
-            errors=[{"loc": ["body", "for_periods"], "msg": "must be 1 for an absence rule"}],
-        )
-    if condition["type"] == "change" and condition["pct"] in ("0", 0):
-        raise ValidationFailedError(
-            "A change of 0 would fire on any change.",
-            errors=[{"loc": ["body", "condition", "pct"], "msg": "must not be 0"}],
-        )
+    """422 naming the field when the rule's parts do not fit together (its condition says)."""
+    parse_condition(values["condition"]).check_rule(for_periods=values["for_periods"])
 
 
 def _stored(data: RuleCreate | RuleUpdate, fields: set[str]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -15,6 +16,7 @@ __all__ = [
     "alert_read",
     "condition_of",
     "from_micro",
+    "parse_condition",
     "rule_read",
     "silence_read",
     "to_micro",
@@ -35,9 +37,14 @@ def from_micro(micro: int) -> Decimal:
     return Decimal(micro).scaleb(-6)
 
 
+def parse_condition(data: Any) -> Condition:
+    """A condition as stored (JSON) as its model."""
+    return _CONDITION.validate_python(data)
+
+
 def condition_of(rule: AlertRule) -> Condition:
     """The rule's stored condition as its model."""
-    return _CONDITION.validate_python(rule.condition)
+    return parse_condition(rule.condition)
 
 
 def rule_read(rule: AlertRule) -> RuleRead:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from channel_common import (
@@ -16,6 +16,7 @@ from channel_common import (
     ValidationFailedError,
     bound_partner_filter,
     encode_cursor,
+    today,
 )
 
 from .. import repo
@@ -95,7 +96,7 @@ async def kpi_series(
     data appear."""
     definition = await get_definition(session, key=kpi)
     partner_id = await _visible_partner(session, principal, partner_id)
-    end = parse_query_period(last, "to").end if last else datetime.now(UTC).date()
+    end = parse_query_period(last, "to").end if last else today()
     last_period = period_of(end, granularity)
     if first:
         first_period = period_of(parse_query_period(first, "from").start, granularity)

@@ -10,13 +10,7 @@ from .programs import (
     simulate,
     update_program,
 )
-from .projections import (
-    AggregatesUpdated,
-    AggregateUpdate,
-    PartnerSnapshot,
-    apply_aggregates,
-    apply_partner,
-)
+from .projections import apply_aggregates, apply_partner
 from .runs import create_run, get_run
 from .statements import (
     approve_statement,
@@ -27,9 +21,6 @@ from .statements import (
 )
 
 __all__ = [
-    "AggregateUpdate",
-    "AggregatesUpdated",
-    "PartnerSnapshot",
     "apply_aggregates",
     "apply_partner",
     "approve_statement",

@@ -22,6 +22,7 @@ from channel_common import (
 )
 
 from .. import repo
+from ..bases import BASES, basis_of
 from ..calculation import Calculation, calculate
 from ..currencies import from_minor, to_minor
 from ..events import (
@@ -70,7 +71,9 @@ async def refresh_accruals(
         period = _open(program, today)
         if period is None:
             continue
-        months = set(period.months) | set(period.year_ago().months)
+        # The months any basis reads, as before the registry: a program's accruals are
+        # refreshed by an update in any of them, even one its own basis does not read.
+        months = set().union(*(basis.months(period) for basis in BASES.values()))
         kpis = program_kpis(program)
         partner_ids = {p for p, kpi, month in touched if kpi in kpis and month in months}
         if not partner_ids:
@@ -120,9 +123,7 @@ async def accrue_program(
     period = _open(program, today) if program.status == "active" else None
     if period is None:
         return
-    months = set(period.months)
-    if program.basis_type == "growth":
-        months |= set(period.year_ago().months)
+    months = basis_of(program.basis_type).months(period)
     touched = await repo.aggregate_keys_of(session, kpis=program_kpis(program), months=months)
     if touched:
         await refresh_accruals(

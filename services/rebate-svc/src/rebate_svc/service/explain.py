@@ -4,51 +4,29 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..bases import BASES, BasisType
 from ..calculation import NO_BASELINE, QUALIFIER_FAILED, Calculation
+from ..wording import number, percent
 
-__all__ = ["explain", "explain_adjustment", "number", "percent"]
+__all__ = ["explain", "explain_adjustment"]
 
 _OPS = {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<"}
 
 
-def number(value: Decimal) -> str:
-    """`152300.00` → `152,300.00` (exponent kept, no scientific notation)."""
-    return f"{value:,f}"
-
-
-def percent(rate: Decimal) -> str:
-    """`0.035` → `3.5%`."""
-    text = f"{(rate * 100).normalize():f}"
-    return f"{text}%"
-
-
-def _like(value: Decimal, example: Decimal) -> str:
-    """`value` with as many decimals as `example` has (a tier of 120000 on 152300.00)."""
-    exponent = example.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < 0:
-        return number(value.quantize(Decimal(1).scaleb(exponent)))
-    return number(value)
-
-
-def explain(calc: Calculation, *, period: str, kpi: str, basis_type: str, currency: str) -> str:
+def explain(
+    calc: Calculation, *, period: str, kpi: str, basis_type: BasisType, currency: str
+) -> str:
     """Why the calculation came out as it did."""
+    basis = BASES[basis_type]
     subject = f"{period} {kpi} {number(calc.basis_value)}"
     if calc.reason == NO_BASELINE:
-        return (
-            f"{subject}: there is no positive {kpi} for the same period a year before, so growth "
-            "cannot be measured; not eligible, nothing is earned."
-        )
-    measure = subject
-    if basis_type == "growth" and calc.growth is not None:
-        prior = number(calc.prior_value) if calc.prior_value is not None else "?"
-        measure = f"{subject} against {prior} a year before is growth {percent(calc.growth)}"
+        return basis.no_baseline(subject, kpi)
+    measure = basis.describe(calc, subject)
     if calc.tier_index is None:
         text = f"{measure} is below the first tier; nothing is earned."
     else:
         line = calc.lines[-1]
-        start = (
-            percent(line.start) if basis_type == "growth" else _like(line.start, calc.basis_value)
-        )
+        start = basis.tier_start(line.start, calc)
         parts = [f"{number(x.base)} × {percent(x.rate)} = {number(x.amount)}" for x in calc.lines]  # noqa: RUF001
         text = (
             f"{measure} reached tier {calc.tier_index + 1} (from {start}) at "

@@ -11,6 +11,7 @@ from typing import Protocol
 from channel_common import SQLModelSession
 
 from .. import repo
+from ..bases import basis_of
 from ..models import Program
 from ..periods import ProgramPeriod
 
@@ -22,7 +23,8 @@ _BY_ID_LIMIT = 500
 
 @dataclass
 class Figures:
-    """A partner's basis, prior-year basis and qualifier KPI values for one period."""
+    """A partner's basis, its baseline's basis (if its basis has one) and qualifier KPI
+    values for one period."""
 
     basis: Decimal = Decimal(0)
     prior: Decimal | None = None
@@ -74,9 +76,11 @@ async def gather_figures(
     partner_ids: Sequence[uuid.UUID],
     volume_kpis: Iterable[str],
 ) -> dict[uuid.UUID, Figures]:
-    """Each partner's figures: sums of monthly values for volume KPIs, else their mean."""
+    """Each partner's figures from the months its basis reads: the basis KPI summed, the
+    qualifier KPIs summed when volume KPIs, else their mean."""
     months = set(period.months)
-    prior_months = set(period.year_ago().months) if program.basis_type == "growth" else set()
+    baseline = basis_of(program.basis_type).baseline(period)
+    prior_months = set() if baseline is None else set(baseline.months)
     wanted = set(partner_ids)
     rows = await repo.load_aggregates(
         session,

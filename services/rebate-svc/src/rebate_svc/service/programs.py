@@ -23,6 +23,7 @@ from channel_common import (
 )
 
 from .. import repo
+from ..bases import BASES
 from ..calculation import calculate
 from ..currencies import CURRENCIES, quantum, to_minor
 from ..models import Program
@@ -70,11 +71,12 @@ def _validate(data: ProgramCreate, volume_kpis: tuple[str, ...]) -> None:
             errors.append({"loc": ["body", "tiers", i, "rate"], "msg": "must be between 0 and 1"})
     if data.valid_to is not None and data.valid_to < data.valid_from:
         errors.append({"loc": ["body", "valid_to"], "msg": "must not be before valid_from"})
-    if data.basis.type == "volume" and data.basis.kpi not in volume_kpis:
+    if BASES[data.basis.type].needs_sum_kpi and data.basis.kpi not in volume_kpis:
+        sums = ", ".join(volume_kpis)
         errors.append(
             {
                 "loc": ["body", "basis", "kpi"],
-                "msg": f"a volume basis needs a sum KPI: one of {', '.join(volume_kpis)}",
+                "msg": f"a {data.basis.type} basis needs a sum KPI: one of {sums}",
             }
         )
     for name in ("cap", "budget"):

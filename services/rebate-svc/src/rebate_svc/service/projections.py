@@ -4,57 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from channel_common import SQLModelSession
-from pydantic import BaseModel, ConfigDict
 
 from .. import repo
+from ..consumed import AggregatesUpdated, AggregateUpdate, PartnerSnapshot
 from .accruals import refresh_accruals
 
-__all__ = [
-    "AggregateUpdate",
-    "AggregatesUpdated",
-    "PartnerSnapshot",
-    "apply_aggregates",
-    "apply_partner",
-]
-
-
-class PartnerSnapshot(BaseModel):
-    """The fields of a `partner.*` event rebate-svc keeps."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: uuid.UUID
-    code: str
-    tier: str
-    type: str
-    region: str
-    status: str
-    version: int
-
-
-class AggregateUpdate(BaseModel):
-    """One new aggregate value of `kpi.aggregates.updated.v1`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    partner_id: uuid.UUID
-    kpi: str
-    granularity: str
-    period: str
-    value: Decimal
-    version: int
-
-
-class AggregatesUpdated(BaseModel):
-    """The data of `kpi.aggregates.updated.v1`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    updates: list[AggregateUpdate]
+__all__ = ["apply_aggregates", "apply_partner"]
 
 
 async def apply_partner(

@@ -23,6 +23,7 @@ from channel_common import (
 )
 
 from .. import repo
+from ..bases import BasisType
 from ..calculation import Calculation, calculate
 from ..currencies import from_minor
 from ..events import SOURCE, STATEMENT_CREATED
@@ -151,7 +152,9 @@ def _fixed_columns(program: Program, run: Run) -> dict[str, Any]:
     }
 
 
-def _columns(fixed: dict[str, Any], basis_type: str, kpi: str, calc: Calculation) -> dict[str, Any]:
+def _columns(
+    fixed: dict[str, Any], basis_type: BasisType, kpi: str, calc: Calculation
+) -> dict[str, Any]:
     currency = fixed["currency"]
     text = explain(calc, period=fixed["period"], kpi=kpi, basis_type=basis_type, currency=currency)
     return {**fixed, "explanation": text, **calculation_columns(calc, currency)}

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from ..bases import basis_type
 from ..calculation import Calculation, Line, Qualifier, QualifierResult, Terms, Tier
 from ..currencies import from_minor, to_minor
 from ..events import StatementEvent
@@ -45,7 +46,7 @@ def terms_of(program: Program) -> Terms:
     return Terms(
         tiers=[Tier(Decimal(t["from"]), Decimal(t["rate"])) for t in program.tiers],
         method=program.method,
-        basis_type=program.basis_type,
+        basis_type=basis_type(program.basis_type),
         currency=program.currency,
         qualifiers=[Qualifier(q["kpi"], q["op"], Decimal(q["value"])) for q in program.qualifiers],
         cap=None if program.cap_minor is None else from_minor(program.cap_minor, program.currency),
