@@ -21,9 +21,10 @@ from channel_common import (
     add_event,
     check_if_match,
     create_service_app,
-    decode_cursor,
-    encode_cursor,
+    cursor_str,
+    decode_keyset,
     etag_for,
+    keyset_page,
     problem_responses,
     require_scopes,
 )
@@ -99,16 +100,16 @@ async def list_widgets(
     session: SessionDep, _: Reader, page: Annotated[PageParams, Depends()]
 ) -> Page[WidgetRead]:
     """List widgets by name."""
-    query = select(Widget).order_by(Widget.name).limit(page.limit + 1)
-    if page.cursor:
-        (after,) = decode_cursor(page.cursor, arity=1)
-        query = query.where(Widget.name > after)
+    query = select(Widget).order_by(Widget.name).limit(page.fetch_limit)
+    keyset = decode_keyset(page.cursor, cursor_str)
+    if keyset is not None:
+        query = query.where(Widget.name > keyset[0])
     rows = list((await session.exec(query)).all())
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return Page[WidgetRead](
-        items=[WidgetRead.model_validate(r, from_attributes=True) for r in rows],
-        next_cursor=encode_cursor([rows[-1].name]) if more else None,
+    return keyset_page(
+        rows,
+        limit=page.limit,
+        key=lambda row: [row.name],
+        item=lambda row: WidgetRead.model_validate(row, from_attributes=True),
     )
 
 

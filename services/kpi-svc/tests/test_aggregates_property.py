@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from channel_common import SQLModelSession
+from channel_common import Granularity, SQLModelSession, period_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kpi_svc.consumed import PartnerSnapshot
 from kpi_svc.models import Aggregate, Observation
-from kpi_svc.periods import Granularity, period_of
-from kpi_svc.schemas import ObservationIn, PartnerSnapshot
+from kpi_svc.schemas import ObservationIn
 from kpi_svc.service import IngestOutcome, apply_partner_snapshot, ingest_observations
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select

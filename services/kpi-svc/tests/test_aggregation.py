@@ -8,10 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from channel_common import format_decimal
 from kpi_svc.aggregation import AggregateState, Aggregation, group_value, merge_all
 from kpi_svc.events import RecordedObservation, chunk_by_length, chunk_by_size
 from kpi_svc.scaled import (
-    format_decimal,
     from_micro,
     mean_text,
     micro_text,

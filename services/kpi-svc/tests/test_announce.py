@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -32,14 +33,19 @@ KINDS = {
 
 
 class FakeSession:
-    """Collects what `announce_batch` adds."""
+    """Collects the outbox rows `announce_batch` writes (SQLite's bulk-insert path)."""
+
+    bind = None
 
     def __init__(self) -> None:
         self.added: list[OutboxMessage] = []
         self.info: dict[str, Any] = {}
 
-    def add(self, row: OutboxMessage) -> None:
-        self.added.append(row)
+    async def flush(self) -> None:
+        pass
+
+    async def execute(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        self.added.extend(OutboxMessage(**row) for row in rows)
 
     def payloads(self, subject: str) -> list[bytes]:
         return [row.payload for row in self.added if row.subject == subject]
@@ -79,13 +85,15 @@ def announce(
 ) -> FakeSession:
     session = FakeSession()
     options: dict[str, Any] = {"first_part": 1, "max_event_bytes": 256 * 1024, **kwargs}
-    announce_batch(
-        session,  # type: ignore[arg-type]
-        batch_id=str(uuid.uuid4()),
-        rows=rows,
-        updates=updates,
-        kinds=KINDS,
-        **options,
+    asyncio.run(
+        announce_batch(
+            session,  # type: ignore[arg-type]
+            batch_id=str(uuid.uuid4()),
+            rows=rows,
+            updates=updates,
+            kinds=KINDS,
+            **options,
+        )
     )
     return session
 

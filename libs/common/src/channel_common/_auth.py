@@ -22,6 +22,7 @@ __all__ = [
     "bound_partner_filter",
     "ensure_partner_visible",
     "issue_token",
+    "refuse_partner_bound",
     "require_scopes",
 ]
 
@@ -183,6 +184,12 @@ def ensure_partner_visible(principal: Principal, partner_id: uuid.UUID, what: st
     """404 when a partner-bound principal asks for another partner's resource."""
     if principal.partner_id is not None and principal.partner_id != partner_id:
         raise NotFoundError(f"{what} not found.")
+
+
+def refuse_partner_bound(principal: Principal, action: str, *, verb: str = "may not") -> None:
+    """403 for a partner-bound principal (a partner portal): the action is the channel team's."""
+    if principal.partner_id is not None:
+        raise ForbiddenError(f"A partner-bound principal {verb} {action}.")
 
 
 def bound_partner_filter(principal: Principal, requested: uuid.UUID | None) -> uuid.UUID | None:

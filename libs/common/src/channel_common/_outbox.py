@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import event, func, update
+from sqlalchemy import event, func, insert, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import select
@@ -25,11 +27,15 @@ from ._metrics import (
 )
 from ._tables import OutboxMessage
 
-__all__ = ["OutboxRelay", "add_event", "mark_outbox_pending"]
+__all__ = ["EventData", "OutboxRelay", "add_event", "add_events", "mark_outbox_pending"]
 
 log = structlog.get_logger(__name__)
 _PENDING_FLAG = "outbox_pending"
 FAULT_EXIT_CODE = 70
+
+
+# An event's `data`: a model, a dict, or JSON already encoded (for bodies written as text).
+EventData = BaseModel | dict[str, Any] | bytes
 
 
 def add_event(
@@ -37,21 +43,65 @@ def add_event(
     *,
     event_type: str,
     source: str,
-    data: BaseModel | dict[str, Any],
+    data: EventData,
     subject: str | None = None,
 ) -> str:
     """Write an event into the outbox within the caller's transaction; returns its id."""
-    headers = build_headers(event_type=event_type, source=source, subject=subject)
-    session.add(
-        OutboxMessage(
-            event_id=headers["ce-id"],
-            subject=event_type,
-            headers=json.dumps(headers),
-            payload=encode_data(data),
-        )
-    )
+    row = _outbox_row(event_type=event_type, source=source, subject=subject, data=data)
+    session.add(OutboxMessage(**row))
     mark_outbox_pending(session)
-    return headers["ce-id"]
+    return str(row["event_id"])
+
+
+async def add_events(
+    session: SQLModelSession,
+    *,
+    event_type: str,
+    source: str,
+    events: Iterable[tuple[str | None, EventData]],
+) -> int:
+    """Write `(subject, data)` events of one type into the outbox within the caller's
+    transaction, in one bulk insert (COPY on PostgreSQL); how many were written.
+
+    `add_event` makes one ORM object per event, too slow for thousands."""
+    now = utcnow()
+    rows = [
+        _outbox_row(event_type=event_type, source=source, subject=subject, data=data, now=now)
+        for subject, data in events
+    ]
+    if not rows:
+        return 0
+    await session.flush()  # events added one by one before these keep their place in line
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        connection = await session.connection()
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+        columns = list(rows[0])
+        records = [tuple(row[column] for column in columns) for row in rows]
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
+    else:
+        await session.execute(insert(table), rows)
+    mark_outbox_pending(session)
+    return len(rows)
+
+
+def _outbox_row(
+    *,
+    event_type: str,
+    source: str,
+    subject: str | None,
+    data: EventData,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    headers = build_headers(event_type=event_type, source=source, subject=subject, time=now)
+    return {
+        "event_id": headers["ce-id"],
+        "subject": event_type,
+        "headers": json.dumps(headers),
+        "payload": data if isinstance(data, bytes) else encode_data(data),
+        "created_at": now or utcnow(),
+    }
 
 
 def mark_outbox_pending(session: SQLModelSession) -> None:

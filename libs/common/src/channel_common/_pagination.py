@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -12,9 +13,21 @@ from pydantic import BaseModel
 
 from ._errors import ValidationFailedError
 
-__all__ = ["MAX_PAGE_SIZE", "Page", "PageParams", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Page",
+    "PageParams",
+    "cursor_int",
+    "cursor_str",
+    "decode_cursor",
+    "decode_keyset",
+    "encode_cursor",
+    "keyset_page",
+    "next_cursor",
+]
 
 T = TypeVar("T")
+R = TypeVar("R")
 MAX_PAGE_SIZE = 500
 
 
@@ -43,6 +56,55 @@ def decode_cursor(cursor: str, *, arity: int) -> list[Any]:
     return values
 
 
+def decode_keyset(cursor: str | None, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+    """The keyset in `cursor`, each value read by its parser (`uuid.UUID`, `date.fromisoformat`,
+    `cursor_str`…); None without a cursor, 422 when a value does not parse."""
+    if cursor is None:
+        return None
+    values = decode_cursor(cursor, arity=len(parsers))
+    try:
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise _bad_cursor() from exc
+
+
+def cursor_str(value: Any) -> str:
+    """A cursor value that must be a JSON string (for `decode_keyset`)."""
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def cursor_int(value: Any) -> int:
+    """A cursor value that must be a JSON integer (for `decode_keyset`)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not an integer")
+    return value
+
+
+def next_cursor(rows: Sequence[R], *, limit: int, key: Callable[[R], list[Any]]) -> str | None:
+    """The cursor after a page, from rows fetched with `limit + 1` (None when no row follows);
+    `key` gives a row's keyset values as JSON (e.g. `[row.day.isoformat(), str(row.id)]`)."""
+    if len(rows) <= limit:
+        return None
+    return encode_cursor(key(rows[limit - 1]))
+
+
+def keyset_page(
+    rows: Sequence[R],
+    *,
+    limit: int,
+    key: Callable[[R], list[Any]],
+    item: Callable[[R], T],
+) -> Page[T]:
+    """The page of rows fetched with `limit + 1`: the first `limit` as items, and the cursor
+    after them when a row follows."""
+    return Page(
+        items=[item(row) for row in rows[:limit]],
+        next_cursor=next_cursor(rows, limit=limit, key=key),
+    )
+
+
 def _bad_cursor() -> ValidationFailedError:
     return ValidationFailedError(
         "The cursor is not valid.",
@@ -64,3 +126,8 @@ class PageParams:
     ) -> None:
         self.limit = limit
         self.cursor = cursor
+
+    @property
+    def fetch_limit(self) -> int:
+        """How many rows to fetch: one more than a page tells whether another page follows."""
+        return self.limit + 1

@@ -50,9 +50,7 @@ async def list_api_keys(
     session: SessionDep, _actor: Admin, params: Annotated[PageParams, Depends()]
 ) -> Page[ApiKeyRead]:
     """List API keys, oldest first, revoked ones included (never their secrets)."""
-    page = await service.list_api_keys(session, params=params)
-    items = [ApiKeyRead.model_validate(api_key) for api_key in page.items]
-    return Page[ApiKeyRead](items=items, next_cursor=page.next_cursor)
+    return await service.list_api_keys(session, params=params)
 
 
 @router.get("/{key_id}", response_model=ApiKeyRead, responses=problem_responses(401, 403, 404))

@@ -13,16 +13,15 @@ import structlog
 from asgi_correlation_id.context import correlation_id
 from channel_common import DomainError, NotFoundError, ServiceUnavailableError
 from fastapi import APIRouter, Request
-from prometheus_client import Counter
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from .metrics import UPSTREAM_REQUESTS
 from .settings import Settings
 
 __all__ = [
     "ROUTES",
-    "UPSTREAM_REQUESTS",
     "BadGatewayError",
     "GatewayTimeoutError",
     "create_upstream_client",
@@ -64,11 +63,6 @@ _RESPONSE_DROPPED = frozenset(
     }
 )  # fmt: skip
 
-UPSTREAM_REQUESTS = Counter(
-    "gateway_upstream_requests_total",
-    "Requests the gateway sent upstream, by service and outcome (ok, error, timeout).",
-    ["service", "outcome"],
-)
 log = structlog.get_logger(__name__)
 
 

@@ -10,13 +10,10 @@ import math
 import time
 from collections.abc import Callable
 
-from prometheus_client import Counter
+from .metrics import RATE_LIMITED
 
-__all__ = ["RATE_LIMITED", "RateLimiter"]
+__all__ = ["RateLimiter"]
 
-RATE_LIMITED = Counter(
-    "gateway_rate_limited_total", "Requests refused with 429 by the per-principal rate limit."
-)
 _SWEEP_ABOVE = 10_000
 
 

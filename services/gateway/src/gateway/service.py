@@ -15,15 +15,14 @@ from channel_common import (
     PageParams,
     Principal,
     SQLModelSession,
-    ValidationFailedError,
-    decode_cursor,
-    encode_cursor,
+    decode_keyset,
+    keyset_page,
     utcnow,
 )
 
 from . import repo
 from .models import ApiKey
-from .schemas import ApiKeyCreate
+from .schemas import ApiKeyCreate, ApiKeyRead
 from .settings import API_KEY_PREFIX
 from .tokens import TokenMinter
 
@@ -87,27 +86,19 @@ async def get_api_key(session: SQLModelSession, *, key_id: uuid.UUID) -> ApiKey:
     return api_key
 
 
-async def list_api_keys(session: SQLModelSession, *, params: PageParams) -> Page[ApiKey]:
-    """A page of keys, oldest first, revoked ones included."""
-    after = _decode_keyset(params.cursor) if params.cursor else None
-    rows = await repo.list_api_keys(session, after=after, limit=params.limit + 1)
-    items = rows[: params.limit]
-    next_cursor = None
-    if len(rows) > params.limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return Page[ApiKey](items=items, next_cursor=next_cursor)
-
-
-def _decode_keyset(cursor: str) -> tuple[datetime, uuid.UUID]:
-    created_at, key_id = decode_cursor(cursor, arity=2)
-    try:
-        return datetime.fromisoformat(str(created_at)), uuid.UUID(str(key_id))
-    except ValueError as exc:
-        raise ValidationFailedError(
-            "The cursor is not valid.",
-            errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-        ) from exc
+async def list_api_keys(session: SQLModelSession, *, params: PageParams) -> Page[ApiKeyRead]:
+    """A page of keys, oldest first, revoked ones included (never their secrets)."""
+    rows = await repo.list_api_keys(
+        session,
+        after=decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID),
+        limit=params.fetch_limit,
+    )
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [row.created_at.isoformat(), str(row.id)],
+        item=ApiKeyRead.model_validate,
+    )
 
 
 async def revoke_api_key(

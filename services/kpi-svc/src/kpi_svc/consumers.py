@@ -7,8 +7,8 @@ from channel_common import EventHandler, ReceivedEvent, SQLModelSession, Subscri
 from pydantic import ValidationError
 
 from . import service
+from .consumed import ObservationBatch, PartnerSnapshot
 from .events import INGEST
-from .schemas import ObservationBatch, PartnerSnapshot
 from .service.messages import ingest_message, reject_message
 from .settings import Settings
 

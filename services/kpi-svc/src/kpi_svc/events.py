@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
 
+from channel_common import ExactDecimal
 from pydantic import BaseModel, ConfigDict, Field
-
-from .scaled import DecimalOut
 
 __all__ = [
     "AGGREGATES_UPDATED",
@@ -53,7 +52,7 @@ class RecordedObservation(BaseModel):
     id: uuid.UUID
     partner_id: uuid.UUID
     kpi: str
-    value: DecimalOut
+    value: ExactDecimal
     occurred_on: date
     region: str | None
     source: str | None
@@ -97,7 +96,7 @@ class AggregateUpdate(BaseModel):
     kpi: str
     granularity: str = Field(description="day | month")
     period: str
-    value: DecimalOut
+    value: ExactDecimal
     count: int
     version: int
 

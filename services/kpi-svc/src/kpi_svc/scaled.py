@@ -9,13 +9,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer
+from channel_common import format_decimal
+from pydantic import Field
 
 __all__ = [
     "SCALE",
     "DecimalIn",
-    "DecimalOut",
-    "format_decimal",
     "from_micro",
     "mean_text",
     "micro_text",
@@ -37,16 +36,6 @@ DecimalIn = Annotated[
         description="A decimal as a JSON number or string; at most 6 decimal places.",
     ),
 ]
-
-
-def format_decimal(value: Decimal) -> str:
-    """A decimal as plain text without exponent or trailing zeros (`1234.5`, `100`, `0.125`)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "0") else text
-
-
-# What the API returns: decimals as JSON strings.
-DecimalOut = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
 
 
 def to_micro(value: Decimal) -> int:

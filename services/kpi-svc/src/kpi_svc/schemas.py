@@ -8,12 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from channel_common import ExactBool, InputModel, IsoDate, Page
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from channel_common import ExactBool, ExactDecimal, Granularity, InputModel, IsoDate, Page
+from pydantic import BaseModel, Field, model_validator
 
 from .aggregation import Aggregation
-from .periods import Granularity
-from .scaled import DecimalIn, DecimalOut
+from .scaled import DecimalIn
 
 __all__ = [
     "MAX_BATCH",
@@ -31,7 +30,6 @@ __all__ = [
     "ObservationIn",
     "ObservationRead",
     "Page",
-    "PartnerSnapshot",
     "RankingRow",
     "Scorecard",
     "ScorecardComponent",
@@ -40,7 +38,6 @@ __all__ = [
     "TargetIn",
     "TargetRead",
     "TargetScope",
-    "TerritorySnapshot",
     "Unit",
 ]
 
@@ -122,9 +119,9 @@ class KpiDefinitionRead(BaseModel):
     unit: Unit
     aggregation: Aggregation
     higher_is_better: bool
-    weight: DecimalOut
-    min_value: DecimalOut | None
-    max_value: DecimalOut | None
+    weight: ExactDecimal
+    min_value: ExactDecimal | None
+    max_value: ExactDecimal | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -175,7 +172,7 @@ class ObservationRead(BaseModel):
     id: uuid.UUID
     partner_id: uuid.UUID
     kpi: str
-    value: DecimalOut
+    value: ExactDecimal
     occurred_on: date
     region: str | None
     source: str | None
@@ -187,7 +184,7 @@ class SeriesPoint(BaseModel):
     """The value of a KPI over one period."""
 
     period: str
-    value: DecimalOut
+    value: ExactDecimal
     count: int
 
 
@@ -195,12 +192,12 @@ class SummaryRow(BaseModel):
     """One group's value with the previous period and the same period a year before."""
 
     group: str = Field(description="Partner id, tier key or region code.")
-    value: DecimalOut | None
+    value: ExactDecimal | None
     count: int
-    previous_value: DecimalOut | None
-    change_pct: DecimalOut | None = Field(description="Ratio: 0.125 = +12.5 %.")
-    year_ago_value: DecimalOut | None
-    yoy_pct: DecimalOut | None = Field(description="Ratio: 0.125 = +12.5 %.")
+    previous_value: ExactDecimal | None
+    change_pct: ExactDecimal | None = Field(description="Ratio: 0.125 = +12.5 %.")
+    year_ago_value: ExactDecimal | None
+    yoy_pct: ExactDecimal | None = Field(description="Ratio: 0.125 = +12.5 %.")
 
 
 class KpiSummary(Page[SummaryRow]):
@@ -219,7 +216,7 @@ class RankingRow(BaseModel):
     rank: int
     partner_id: uuid.UUID
     partner_code: str
-    value: DecimalOut
+    value: ExactDecimal
     count: int
 
 
@@ -276,7 +273,7 @@ class TargetRead(BaseModel):
     scope: dict[str, str] = Field(
         description='{"partner_id": …}, {"tier": …}, {"region": …} or {} (all partners).'
     )
-    value: DecimalOut
+    value: ExactDecimal
     updated_at: datetime
 
 
@@ -284,13 +281,13 @@ class ScorecardComponent(BaseModel):
     """One KPI of a scorecard and what it contributes to the health score."""
 
     kpi: str
-    value: DecimalOut | None
-    target: DecimalOut | None
-    attainment: DecimalOut | None = Field(
+    value: ExactDecimal | None
+    target: ExactDecimal | None
+    attainment: ExactDecimal | None = Field(
         description="value/target (inverted when lower is better), clipped to 0..1.2."
     )
-    weight: DecimalOut
-    contribution: DecimalOut | None = Field(description="Points of the health score.")
+    weight: ExactDecimal
+    contribution: ExactDecimal | None = Field(description="Points of the health score.")
 
 
 class Scorecard(BaseModel):
@@ -298,29 +295,5 @@ class Scorecard(BaseModel):
 
     partner_id: uuid.UUID
     period: str
-    health_score: DecimalOut | None
+    health_score: ExactDecimal | None
     components: list[ScorecardComponent]
-
-
-class TerritorySnapshot(BaseModel):
-    """A region a partner covers (as partner-svc announces it)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    region: str
-    exclusive: bool = False
-
-
-class PartnerSnapshot(BaseModel):
-    """The fields kpi-svc keeps from a `partner.*` event (the rest is ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: uuid.UUID
-    code: str = Field(max_length=64)
-    tier: str = Field(max_length=64)
-    type: str = Field(max_length=32)
-    region: str = Field(max_length=64)
-    status: str = Field(max_length=32)
-    territories: list[TerritorySnapshot] = Field(default_factory=list)
-    version: int

@@ -7,12 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self, get_args
 
-from channel_common import ExactBool, ExactInt, InputModel
+from channel_common import ExactBool, ExactInt, InputModel, decimal_serializer
 from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
-    PlainSerializer,
     RootModel,
     StrictInt,
     StringConstraints,
@@ -67,7 +66,7 @@ Count = Annotated[ExactInt, Field(ge=0, le=10_000_000)]
 Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=18, decimal_places=2),
-    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
+    decimal_serializer(2),
 ]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Phone = Annotated[str, StringConstraints(pattern=r"^[0-9+() .-]{3,50}$")]

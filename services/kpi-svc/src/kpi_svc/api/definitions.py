@@ -9,14 +9,12 @@ from channel_common import (
     PageParams,
     ServiceRoute,
     SessionDep,
-    decode_cursor,
-    encode_cursor,
     etag_for,
     problem_responses,
 )
 from fastapi import APIRouter, Depends, Header, Path, Response, status
 
-from .. import repo, service
+from .. import service
 from ..schemas import KpiDefinitionCreate, KpiDefinitionRead, KpiDefinitionUpdate
 from .deps import Reader, Writer
 
@@ -33,14 +31,7 @@ async def list_definitions(
     session: SessionDep, _: Reader, page: Annotated[PageParams, Depends()]
 ) -> Page[KpiDefinitionRead]:
     """List the KPI definitions by key."""
-    after = decode_cursor(page.cursor, arity=1)[0] if page.cursor else None
-    rows = await repo.list_definitions(session, after=after, limit=page.limit + 1)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return Page[KpiDefinitionRead](
-        items=[service.definition_view(row) for row in rows],
-        next_cursor=encode_cursor([rows[-1].key]) if more and rows else None,
-    )
+    return await service.list_definitions(session, params=page)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(403, 409))

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from channel_common import DomainError, Principal, require_scopes
+from channel_common import (
+    BaseServiceSettings,
+    DomainError,
+    Principal,
+    StreamedRoute,
+    require_scopes,
+)
 from fastapi import Depends, Request
 
 from ..settings import Settings
-from .streamed import StreamedRoute, StreamedSessionDep
 
 __all__ = [
+    "ImportRoute",
     "Reader",
     "SettingsDep",
-    "StreamedRoute",
-    "StreamedSessionDep",
     "UnsupportedMediaTypeError",
     "Writer",
 ]
@@ -35,3 +40,15 @@ class UnsupportedMediaTypeError(DomainError):
     """The body's content type is not one the route takes."""
 
     status, code = 415, "unsupported-media-type"
+
+
+class ImportRoute(StreamedRoute):
+    """The route of file imports: a claimed `Idempotency-Key` waits as long as an import."""
+
+    log_event = "import_idempotency_key"
+
+    def key_lock(self, settings: BaseServiceSettings) -> timedelta:
+        """`import_key_lock_seconds`: an import runs far longer than a request."""
+        if isinstance(settings, Settings):
+            return timedelta(seconds=settings.import_key_lock_seconds)
+        return super().key_lock(settings)

@@ -7,16 +7,15 @@ from typing import Annotated
 
 from channel_common import (
     MAX_PAGE_SIZE,
+    Granularity,
     PageParams,
     ServiceRoute,
     SessionDep,
-    decode_cursor,
     problem_responses,
 )
 from fastapi import APIRouter, Depends, Path, Query
 
 from .. import service
-from ..periods import Granularity
 from ..schemas import GroupBy, KpiRanking, KpiSummary, SeriesPoint
 from .deps import Reader
 
@@ -78,15 +77,8 @@ async def kpi_summary(
     group_by: GroupBy = GroupBy.PARTNER,
 ) -> KpiSummary:
     """The KPI per group for a period, with change against the previous period and a year ago."""
-    after = decode_cursor(page.cursor, arity=1)[0] if page.cursor else None
     return await service.kpi_summary(
-        session,
-        kpi=kpi,
-        period=period,
-        group_by=group_by,
-        principal=principal,
-        after=None if after is None else str(after),
-        limit=page.limit,
+        session, kpi=kpi, period=period, group_by=group_by, principal=principal, params=page
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from channel_common import (
@@ -12,9 +11,6 @@ from channel_common import (
     PageParams,
     ServiceRoute,
     SessionDep,
-    ValidationFailedError,
-    decode_cursor,
-    encode_cursor,
     problem_responses,
 )
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,21 +19,14 @@ from .. import service
 from ..importing import CSV, NDJSON, numbered_lines
 from ..schemas import IngestResult, ObservationBatch, ObservationRead
 from ..service.imports import import_observations as run_import
-from .deps import (
-    Reader,
-    SettingsDep,
-    StreamedRoute,
-    StreamedSessionDep,
-    UnsupportedMediaTypeError,
-    Writer,
-)
+from .deps import ImportRoute, Reader, SettingsDep, UnsupportedMediaTypeError, Writer
 
 __all__ = ["IMPORT_PATH", "IMPORT_TYPES", "import_router", "router"]
 
 IMPORT_PATH = "/api/v1/observations:import"
 IMPORT_TYPES = frozenset({CSV, NDJSON})
 router = APIRouter(prefix="/api/v1/observations", tags=["observations"], route_class=ServiceRoute)
-import_router = APIRouter(tags=["observations"], route_class=StreamedRoute)
+import_router = APIRouter(tags=["observations"], route_class=ImportRoute)
 
 
 @router.post("", responses=problem_responses(422))
@@ -73,7 +62,7 @@ async def ingest_observations(
     },
 )
 async def import_observations(
-    request: Request, session: StreamedSessionDep, principal: Writer, settings: SettingsDep
+    request: Request, session: SessionDep, principal: Writer, settings: SettingsDep
 ) -> IngestResult:
     """Import a CSV or NDJSON file, streamed; rejections name 1-based line numbers.
 
@@ -107,17 +96,7 @@ async def list_observations(
     batch_id: uuid.UUID | None = None,
 ) -> Page[ObservationRead]:
     """List raw observations by date, filtered (a partner sees only its own)."""
-    after = None
-    if page.cursor:
-        on, last_id = decode_cursor(page.cursor, arity=2)
-        try:
-            after = (date.fromisoformat(on), uuid.UUID(last_id))
-        except (TypeError, ValueError) as exc:
-            raise ValidationFailedError(
-                "The cursor is not valid.",
-                errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-            ) from exc
-    rows = await service.list_observations(
+    return await service.list_observations(
         session,
         principal=principal,
         partner_id=partner_id,
@@ -126,14 +105,5 @@ async def list_observations(
         last=last,
         source=source,
         batch_id=batch_id,
-        after=after,
-        limit=page.limit + 1,
-    )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    return Page[ObservationRead](
-        items=[service.observation_view(row) for row in rows],
-        next_cursor=encode_cursor([rows[-1].occurred_on.isoformat(), str(rows[-1].id)])
-        if more and rows
-        else None,
+        params=page,
     )

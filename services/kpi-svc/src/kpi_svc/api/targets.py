@@ -10,8 +10,6 @@ from channel_common import (
     PageParams,
     ServiceRoute,
     SessionDep,
-    decode_cursor,
-    encode_cursor,
     etag_for,
     problem_responses,
 )
@@ -60,26 +58,11 @@ async def list_targets(
     period: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Page[TargetRead]:
     """List targets by KPI, period and scope (the ETag is the whole target set's)."""
-    after = None
-    if page.cursor:
-        kpi_key, period_key, kind, scope = (
-            str(part) for part in decode_cursor(page.cursor, arity=4)
-        )
-        after = (kpi_key, period_key, kind, scope)
-    # Read before the rows: a PUT landing in between leaves the tag stale (412), never ahead.
-    response.headers["ETag"] = etag_for(await service.target_set_revision(session))
-    rows = await service.list_targets(
-        session, kpi=kpi, period=period, principal=principal, after=after, limit=page.limit + 1
+    listed = await service.list_targets(
+        session, kpi=kpi, period=period, principal=principal, params=page
     )
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    last = rows[-1] if rows else None
-    return Page[TargetRead](
-        items=[service.target_view(row) for row in rows],
-        next_cursor=encode_cursor([last.kpi, last.period, last.scope_kind, last.scope_value])
-        if more and last
-        else None,
-    )
+    response.headers["ETag"] = etag_for(listed.revision)
+    return listed.page
 
 
 @router.get("/scorecards/{partner_id}", tags=["scorecards"], responses=problem_responses(404, 422))

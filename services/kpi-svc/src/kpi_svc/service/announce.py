@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from typing import cast
 
-from channel_common import OutboxMessage, SQLModelSession, build_headers, mark_outbox_pending
+from channel_common import SQLModelSession, add_events
 
 from ..aggregation import Aggregation
 from ..events import AGGREGATES_UPDATED, OBSERVATIONS_RECORDED, SOURCE, chunk_by_length
@@ -25,7 +25,7 @@ from ..scaled import mean_text, micro_text
 __all__ = ["announce_batch"]
 
 
-def announce_batch(
+async def announce_batch(
     session: SQLModelSession,
     *,
     batch_id: str,
@@ -39,13 +39,18 @@ def announce_batch(
     `kpi.aggregates.updated.v1` chunks of a batch into the outbox; the number of parts."""
     recorded = _observation_texts(rows)
     parts = chunk_by_length(recorded, list(map(len, recorded)), max_bytes=max_event_bytes)
-    for number, chunk in enumerate(parts, start=first_part):
-        payload = f'{{"batch_id":"{batch_id}","part":{number},"observations":[{",".join(chunk)}]}}'
-        _write(session, OBSERVATIONS_RECORDED, payload)
+    observations = [
+        f'{{"batch_id":"{batch_id}","part":{number},"observations":[{",".join(chunk)}]}}'
+        for number, chunk in enumerate(parts, start=first_part)
+    ]
+    await _write(session, OBSERVATIONS_RECORDED, observations)
     changed = _update_texts(updates, kinds)
-    for chunk in chunk_by_length(changed, list(map(len, changed)), max_bytes=max_event_bytes):
-        payload = f'{{"batch_id":"{batch_id}","updates":[{",".join(chunk)}]}}'
-        _write(session, AGGREGATES_UPDATED, payload)
+    chunks = chunk_by_length(changed, list(map(len, changed)), max_bytes=max_event_bytes)
+    await _write(
+        session,
+        AGGREGATES_UPDATED,
+        [f'{{"batch_id":"{batch_id}","updates":[{",".join(chunk)}]}}' for chunk in chunks],
+    )
     return len(parts)
 
 
@@ -88,15 +93,7 @@ def _update_texts(updates: Sequence[StoredAggregate], kinds: dict[str, Aggregati
     return texts
 
 
-def _write(session: SQLModelSession, event_type: str, payload: str) -> None:
-    """One outbox row, as `add_event` writes it, from JSON text already made."""
-    headers = build_headers(event_type=event_type, source=SOURCE)
-    session.add(
-        OutboxMessage(
-            event_id=headers["ce-id"],
-            subject=event_type,
-            headers=json.dumps(headers),
-            payload=payload.encode(),
-        )
-    )
-    mark_outbox_pending(session)
+async def _write(session: SQLModelSession, event_type: str, payloads: list[str]) -> None:
+    """Outbox rows, as `add_event` writes them, from JSON text already made."""
+    events = [(None, payload.encode()) for payload in payloads]
+    await add_events(session, event_type=event_type, source=SOURCE, events=events)

@@ -6,27 +6,26 @@ from decimal import Decimal
 
 from channel_common import (
     ConflictError,
-    ForbiddenError,
     NotFoundError,
+    Page,
+    PageParams,
     Principal,
     SQLModelSession,
     ValidationFailedError,
     check_if_match,
+    decode_keyset,
+    keyset_page,
+    refuse_partner_bound,
     utcnow,
 )
 
 from .. import repo
 from ..models import KpiDefinition
 from ..scaled import to_micro
-from ..schemas import KpiDefinitionCreate, KpiDefinitionUpdate
+from ..schemas import KpiDefinitionCreate, KpiDefinitionRead, KpiDefinitionUpdate
+from .views import definition_view
 
-__all__ = ["create_definition", "get_definition", "require_unbound", "update_definition"]
-
-
-def require_unbound(principal: Principal, what: str) -> None:
-    """403 for a partner-bound principal: partners do not manage the KPI model."""
-    if principal.partner_id is not None:
-        raise ForbiddenError(f"A partner-bound principal cannot change {what}.")
+__all__ = ["create_definition", "get_definition", "list_definitions", "update_definition"]
 
 
 async def get_definition(
@@ -39,11 +38,22 @@ async def get_definition(
     return definition
 
 
+async def list_definitions(
+    session: SQLModelSession, *, params: PageParams
+) -> Page[KpiDefinitionRead]:
+    """A page of the KPI definitions by key."""
+    keyset = decode_keyset(params.cursor, str)
+    rows = await repo.list_definitions(
+        session, after=None if keyset is None else keyset[0], limit=params.fetch_limit
+    )
+    return keyset_page(rows, limit=params.limit, key=lambda row: [row.key], item=definition_view)
+
+
 async def create_definition(
     session: SQLModelSession, *, data: KpiDefinitionCreate, principal: Principal
 ) -> KpiDefinition:
     """Define a new KPI; 409 when the key is taken."""
-    require_unbound(principal, "KPI definitions")
+    refuse_partner_bound(principal, "change KPI definitions", verb="cannot")
     if await repo.get_definition(session, key=data.key) is not None:
         raise ConflictError(f"KPI {data.key!r} is already defined.")
     definition = KpiDefinition(
@@ -71,7 +81,7 @@ async def update_definition(
 ) -> KpiDefinition:
     """Change a definition (honours If-Match); 409 when the aggregation of a KPI in use
     would change, since stored aggregates and published values assume it."""
-    require_unbound(principal, "KPI definitions")
+    refuse_partner_bound(principal, "change KPI definitions", verb="cannot")
     # Locked before If-Match is checked: two writers with one ETag must not both pass.
     definition = await get_definition(session, key=key, for_update=True)
     check_if_match(if_match, version=definition.version)

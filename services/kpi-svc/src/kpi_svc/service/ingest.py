@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from channel_common import SQLModelSession, ValidationFailedError, utcnow
+from channel_common import SQLModelSession, ValidationFailedError, format_decimal, utcnow
 
 from .. import repo
 from ..aggregation import Aggregation
@@ -20,7 +20,7 @@ from ..metrics import (
     OBSERVATIONS_REJECTED,
 )
 from ..repo import AggregateDelta, ObservationRow, PartnerState, StoredAggregate
-from ..scaled import format_decimal, from_micro, to_micro
+from ..scaled import from_micro, to_micro
 from ..schemas import IngestRejection, IngestResult, ObservationIn
 from .announce import announce_batch
 
@@ -119,7 +119,7 @@ async def ingest_observations(
     OBSERVATIONS_DUPLICATE.inc(duplicates)
     if new_rows:
         updates = await _update_aggregates(session, rows=new_rows)
-        outcome.parts += announce_batch(
+        outcome.parts += await announce_batch(
             session,
             batch_id=str(outcome.batch_id),
             first_part=outcome.parts + 1,

@@ -10,19 +10,24 @@ from datetime import date
 from decimal import Decimal
 
 from channel_common import (
+    Granularity,
     NotFoundError,
+    PageParams,
+    Period,
     Principal,
     SQLModelSession,
     ValidationFailedError,
     bound_partner_filter,
-    encode_cursor,
+    decode_keyset,
+    next_cursor,
+    parse_period,
+    period_of,
+    periods_between,
     today,
 )
 
 from .. import repo
 from ..aggregation import AggregateState, Aggregation, group_value
-from ..models import Observation
-from ..periods import Granularity, Period, parse_period, period_of, periods_between
 from ..scaled import ratio
 from ..schemas import (
     GroupBy,
@@ -39,7 +44,6 @@ __all__ = [
     "kpi_ranking",
     "kpi_series",
     "kpi_summary",
-    "list_observations",
     "period_value",
     "source_granularity",
 ]
@@ -207,10 +211,10 @@ async def kpi_summary(
     period: str,
     group_by: GroupBy,
     principal: Principal,
-    after: str | None,
-    limit: int,
+    params: PageParams,
 ) -> KpiSummary:
-    """Every group with data in the period, the previous period or a year before."""
+    """Every group with data in the period, the previous period or a year before (a page)."""
+    keyset = decode_keyset(params.cursor, str)
     definition = await get_definition(session, key=kpi)
     current = parse_query_period(period, "period")
     previous, year_ago = current.previous(), current.year_ago()
@@ -223,10 +227,10 @@ async def kpi_summary(
         partner_id=bound_partner_filter(principal, None),
     )
     groups = sorted(set().union(*(v.keys() for v in values.values())))
-    if after is not None:
-        groups = [g for g in groups if g > after]
+    if keyset is not None:
+        groups = [g for g in groups if g > keyset[0]]
     rows = []
-    for group in groups[:limit]:
+    for group in groups[: params.limit]:
         value, count = values[current].get(group, (None, 0))
         before = values[previous].get(group, (None, 0))[0]
         then = values[year_ago].get(group, (None, 0))[0]
@@ -248,7 +252,7 @@ async def kpi_summary(
         previous_period=str(previous),
         year_ago_period=str(year_ago),
         items=rows,
-        next_cursor=encode_cursor([rows[-1].group]) if len(groups) > limit else None,
+        next_cursor=next_cursor(groups, limit=params.limit, key=lambda group: [group]),
     )
 
 
@@ -298,30 +302,3 @@ async def kpi_ranking(
             )
         )
     return KpiRanking(kpi=kpi, period=str(current), items=items)
-
-
-async def list_observations(
-    session: SQLModelSession,
-    *,
-    principal: Principal,
-    partner_id: uuid.UUID | None,
-    kpi: str | None,
-    first: date | None,
-    last: date | None,
-    source: str | None,
-    batch_id: uuid.UUID | None,
-    after: tuple[date, uuid.UUID] | None,
-    limit: int,
-) -> list[Observation]:
-    """Raw observations by date, filtered; a partner-bound principal sees only its own."""
-    return await repo.list_observations(
-        session,
-        partner_id=bound_partner_filter(principal, partner_id),
-        kpi=kpi,
-        first=first,
-        last=last,
-        source=source,
-        batch_id=batch_id,
-        after=after,
-        limit=limit,
-    )

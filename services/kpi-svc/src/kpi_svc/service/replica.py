@@ -7,7 +7,7 @@ import json
 from channel_common import SQLModelSession, utcnow
 
 from .. import repo
-from ..schemas import PartnerSnapshot
+from ..consumed import PartnerSnapshot
 
 __all__ = ["apply_partner_snapshot"]
 

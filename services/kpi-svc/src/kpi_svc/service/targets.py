@@ -5,22 +5,27 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from channel_common import (
+    Page,
+    PageParams,
     Principal,
     SQLModelSession,
     ValidationFailedError,
     check_if_match,
+    decode_keyset,
+    keyset_page,
+    parse_period,
+    refuse_partner_bound,
     utcnow,
 )
 
 from .. import repo
 from ..models import Target
-from ..periods import parse_period
 from ..scaled import to_micro
-from ..schemas import TargetIn
-from .definitions import require_unbound
+from ..schemas import TargetIn, TargetRead
 from .queries import parse_query_period
+from .views import target_view
 
-__all__ = ["StoredTargets", "list_targets", "put_targets", "target_set_revision"]
+__all__ = ["ListedTargets", "StoredTargets", "list_targets", "put_targets", "target_set_revision"]
 
 
 class StoredTargets(NamedTuple):
@@ -30,13 +35,20 @@ class StoredTargets(NamedTuple):
     targets: list[Target]
 
 
+class ListedTargets(NamedTuple):
+    """A page of targets, and the revision of the whole set read before it."""
+
+    revision: int
+    page: Page[TargetRead]
+
+
 async def put_targets(
     session: SQLModelSession, *, items: list[TargetIn], if_match: str | None, principal: Principal
 ) -> StoredTargets:
     """Set the given targets (other targets stay) and bump the set's revision; 412 when
     `if_match` names another revision; 422 for an unknown KPI or partner, an invalid period,
     or the same (kpi, period, scope) twice."""
-    require_unbound(principal, "targets")
+    refuse_partner_bound(principal, "change targets", verb="cannot")
     # Bumped before If-Match is checked: the bump locks the revision, so of two writers with
     # one ETag the second sees the first's revision and gets 412 (a failure rolls it back).
     revision = await repo.bump_target_revision(session)
@@ -96,12 +108,29 @@ async def list_targets(
     kpi: str | None,
     period: str | None,
     principal: Principal,
-    after: tuple[str, str, str, str] | None,
-    limit: int,
-) -> list[Target]:
-    """Targets by (kpi, period, scope); a partner-bound principal sees no other partner's."""
+    params: PageParams,
+) -> ListedTargets:
+    """A page of targets by (kpi, period, scope); a partner-bound principal sees no other
+    partner's."""
+    after = decode_keyset(params.cursor, str, str, str, str)
+    # Read before the rows: a PUT landing in between leaves the tag stale (412), never ahead.
+    revision = await target_set_revision(session)
     if period is not None:
         period = str(parse_query_period(period, "period"))
-    return await repo.list_targets(
-        session, kpi=kpi, period=period, visible_to=principal.partner_id, after=after, limit=limit
+    rows = await repo.list_targets(
+        session,
+        kpi=kpi,
+        period=period,
+        visible_to=principal.partner_id,
+        after=after,
+        limit=params.fetch_limit,
+    )
+    return ListedTargets(
+        revision,
+        keyset_page(
+            rows,
+            limit=params.limit,
+            key=lambda row: [row.kpi, row.period, row.scope_kind, row.scope_value],
+            item=target_view,
+        ),
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from channel_common import ForbiddenError, NotFoundError, Principal, SQLModelSession
+from channel_common import NotFoundError, Principal, SQLModelSession
 
 from .. import repo
 from ..models import Partner
 
-__all__ = ["can_see", "refuse_partner_bound", "visible_partner"]
+__all__ = ["can_see", "visible_partner"]
 
 
 def can_see(principal: Principal, partner: Partner) -> bool:
@@ -31,9 +31,3 @@ async def visible_partner(
     if partner is None or not can_see(principal, partner):
         raise NotFoundError("Partner not found.")
     return partner
-
-
-def refuse_partner_bound(principal: Principal, what: str) -> None:
-    """403 for a partner-bound principal: `what` is for the channel team only."""
-    if principal.partner_id is not None:
-        raise ForbiddenError(f"A partner-bound principal may not {what}.")

@@ -7,22 +7,17 @@ from typing import Any
 
 import structlog
 from channel_common import Principal, SQLModelSession, add_event, utcnow
-from prometheus_client import Counter
 
 from ..events import PARTNER_REGISTERED, SOURCE, event_payload
+from ..metrics import PARTNER_CHANGES
 from ..models import Partner
 from ..schemas import PartnerRead
 from . import ledger
 from .views import as_json, partner_read
 
-__all__ = ["PARTNER_CHANGES", "announce", "bump"]
+__all__ = ["announce", "bump"]
 
 log = structlog.get_logger(__name__)
-PARTNER_CHANGES = Counter(
-    "partner_changes_total",
-    "Partner changes recorded (history entry + event), by action.",
-    ["action"],
-)
 
 
 def bump(partner: Partner) -> None:

@@ -18,9 +18,9 @@ from channel_common import (
     PageParams,
     Principal,
     SQLModelSession,
-    ValidationFailedError,
-    decode_cursor,
-    encode_cursor,
+    cursor_int,
+    decode_keyset,
+    keyset_page,
 )
 
 from .. import repo
@@ -153,23 +153,11 @@ async def list_history(
 ) -> Page[HistoryEntryRead]:
     """A page of the partner's history, oldest first."""
     await visible_partner(session, partner_id=partner_id, principal=principal)
-    after = 0
-    if params.cursor is not None:
-        (after,) = decode_cursor(params.cursor, arity=1)
-        if not isinstance(after, int) or isinstance(after, bool):
-            raise ValidationFailedError(
-                "The cursor is not valid.",
-                errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-            )
+    (after,) = decode_keyset(params.cursor, cursor_int) or (0,)
     rows = await repo.history_entries(
-        session, partner_id=partner_id, after_position=after, limit=params.limit + 1
+        session, partner_id=partner_id, after_position=after, limit=params.fetch_limit
     )
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    return Page[HistoryEntryRead](
-        items=[entry_read(row) for row in rows],
-        next_cursor=encode_cursor([rows[-1].position]) if more else None,
-    )
+    return keyset_page(rows, limit=params.limit, key=lambda row: [row.position], item=entry_read)
 
 
 async def verify_history(

@@ -11,6 +11,7 @@ from channel_common import (
     SQLModelSession,
     ValidationFailedError,
     check_if_match,
+    refuse_partner_bound,
 )
 
 from .. import repo
@@ -23,7 +24,7 @@ from ..schemas import (
     TierChangeRequest,
     TransitionRequest,
 )
-from .access import refuse_partner_bound, visible_partner
+from .access import visible_partner
 from .changes import announce, bump
 from .partners import refuse_terminated
 from .views import as_json, from_minor

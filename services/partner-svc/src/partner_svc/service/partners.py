@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from channel_common import (
@@ -16,8 +15,10 @@ from channel_common import (
     SQLModelSession,
     ValidationFailedError,
     check_if_match,
-    decode_cursor,
-    encode_cursor,
+    cursor_str,
+    decode_keyset,
+    next_cursor,
+    refuse_partner_bound,
     utcnow,
 )
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from ..events import PARTNER_REGISTERED, PARTNER_UPDATED
 from ..models import Partner
 from ..repo import PartnerFilters
 from ..schemas import Contact, PartnerCreate, PartnerRead, PartnerUpdate, Qualification
-from .access import can_see, refuse_partner_bound, visible_partner
+from .access import can_see, visible_partner
 from .changes import announce, bump
 from .hierarchy import check_parent
 from .views import as_json, contact_of, partner_read, partner_reads, qualification_of, to_minor
@@ -139,22 +140,18 @@ async def list_partners(
     filtering by a parent it cannot see is 404, as reading that parent would be)."""
     if principal.partner_id is not None and filters.parent_id is not None:
         await visible_partner(session, partner_id=filters.parent_id, principal=principal)
-    after = None
-    if params.cursor is not None:
-        (after,) = decode_cursor(params.cursor, arity=1)
-        if not isinstance(after, str):
-            raise ValidationFailedError(
-                "The cursor is not valid.",
-                errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-            )
+    (after,) = decode_keyset(params.cursor, cursor_str) or (None,)
     rows = await repo.list_partners(
         session,
         filters=filters,
         visible_to=principal.partner_id,
         after_code=after,
-        limit=params.limit + 1,
+        limit=params.fetch_limit,
     )
-    return await _page(session, rows, params.limit)
+    return Page[PartnerRead](
+        items=await partner_reads(session, rows[: params.limit]),
+        next_cursor=next_cursor(rows, limit=params.limit, key=lambda row: [row.code]),
+    )
 
 
 async def list_children(
@@ -164,15 +161,6 @@ async def list_children(
     await visible_partner(session, partner_id=partner_id, principal=principal)
     filters = PartnerFilters(parent_id=partner_id)
     return await list_partners(session, filters=filters, params=params, principal=principal)
-
-
-async def _page(session: SQLModelSession, rows: Sequence[Partner], limit: int) -> Page[PartnerRead]:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page[PartnerRead](
-        items=await partner_reads(session, rows),
-        next_cursor=encode_cursor([rows[-1].code]) if more else None,
-    )
 
 
 async def update_partner(

@@ -10,13 +10,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from channel_common import ConflictError, NotFoundError, Principal, SQLModelSession, check_if_match
+from channel_common import (
+    ConflictError,
+    NotFoundError,
+    Principal,
+    SQLModelSession,
+    check_if_match,
+    refuse_partner_bound,
+)
 
 from .. import repo
 from ..events import PARTNER_TERRITORIES_CHANGED
 from ..models import Territory
 from ..schemas import PartnerRead, TerritoriesReplace, TerritoryOwnerRead
-from .access import can_see, refuse_partner_bound, visible_partner
+from .access import can_see, visible_partner
 from .changes import announce, bump
 from .partners import refuse_terminated
 from .views import as_json, partner_read, territory_reads

@@ -9,12 +9,12 @@ from channel_common import (
     SQLModelSession,
     check_if_match,
     content_etag,
+    refuse_partner_bound,
 )
 
 from .. import repo
 from ..models import Tier
 from ..schemas import TierLadder, TierRead
-from .access import refuse_partner_bound
 from .views import tier_read, to_minor
 
 __all__ = ["get_ladder", "ladder_etag", "replace_ladder"]

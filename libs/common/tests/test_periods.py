@@ -1,11 +1,11 @@
-"""Period strings: parsing, containment, previous, year-ago, and their parts."""
+"""Period strings on the wire: parsing, containment, previous, year-ago, shifts and parts."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from kpi_svc.periods import Granularity, parse_period, period_of, periods_between
+from channel_common import Granularity, is_period, parse_period, period_of, periods_between
 
 
 class TestParsePeriod:
@@ -105,3 +105,64 @@ class TestCalendar:
             parse_period("2026-W42").parts(Granularity.MONTH)
         months = list(periods_between(parse_period("2025-11"), parse_period("2026-02")))
         assert [str(m) for m in months] == ["2025-11", "2025-12", "2026-01", "2026-02"]
+
+    @pytest.mark.parametrize(
+        ("text", "steps", "shifted"),
+        [
+            ("2026-12-31", 1, "2027-01-01"),
+            ("2026-W53", 2, "2027-W02"),
+            ("2026-11", 14, "2028-01"),
+            ("2026-01", -13, "2024-12"),
+            ("2026-Q3", -3, "2025-Q4"),
+            ("2026", -26, "2000"),
+        ],
+    )
+    def test_shifted(self, text: str, steps: int, shifted: str) -> None:
+        period = parse_period(text)
+        assert str(period.shifted(steps)) == shifted
+        assert period.shifted(steps).shifted(-steps) == period
+
+    def test_bounds(self) -> None:
+        assert parse_period("2028-02").bounds == (date(2028, 2, 1), date(2028, 2, 29))
+        assert parse_period("2026-10-15").bounds == (date(2026, 10, 15), date(2026, 10, 15))
+        assert parse_period("2026-Q2").bounds == (date(2026, 4, 1), date(2026, 6, 30))
+
+
+class TestOneGranularity:
+    @pytest.mark.parametrize(
+        ("text", "granularity"),
+        [
+            ("2026-10-15", Granularity.DAY),
+            ("2026-W42", Granularity.WEEK),
+            ("2026-10", Granularity.MONTH),
+            ("2026-Q4", Granularity.QUARTER),
+            ("2026", Granularity.YEAR),
+        ],
+    )
+    def test_reads_a_period_of_the_asked_granularity(
+        self, text: str, granularity: Granularity
+    ) -> None:
+        assert str(parse_period(text, granularity)) == text
+        assert is_period(text, granularity)
+        others = [g for g in Granularity if g != granularity]
+        assert not any(is_period(text, other) for other in others)
+        with pytest.raises(ValueError, match=f"not a {others[0]} period"):
+            parse_period(text, others[0])
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "2026-02-30",
+            "2026-13",
+            "\u0661\u0669\u0669\u0669",  # Arabic-Indic digits
+            "\uff12\uff10\uff12\uff16-10",  # full-width digits
+            "2026-W42-1",
+            "0001-01",
+            "9999",
+        ],
+    )
+    def test_is_period_refuses_what_parse_refuses(self, text: str) -> None:
+        assert not is_period(text)
+        assert not is_period(text, Granularity.MONTH)
+        with pytest.raises(ValueError, match="period"):
+            parse_period(text)
