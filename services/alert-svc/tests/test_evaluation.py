@@ -16,11 +16,25 @@ from alert_svc.conditions import (
     outside_territories,
 )
 from alert_svc.evaluation import describe, evaluate_absence, evaluate_series, needed_periods
-from alert_svc.periods import is_period, shift_periods, year_ago
+from channel_common import Granularity, parse_period
+from channel_common import is_period as shared_is_period
 from hypothesis import given
 from hypothesis import strategies as st
 
 D = Decimal
+
+
+# The period helpers alert-svc had, as it now reads them from channel_common.
+def shift_periods(period: str, granularity: str, count: int) -> str:
+    return str(parse_period(period, Granularity(granularity)).shifted(count))
+
+
+def year_ago(period: str, granularity: str) -> str:
+    return str(parse_period(period, Granularity(granularity)).year_ago())
+
+
+def is_period(period: str, granularity: str) -> bool:
+    return shared_is_period(period, Granularity(granularity))
 
 
 def threshold(op: str = "lt", value: str = "1000") -> ThresholdCondition:

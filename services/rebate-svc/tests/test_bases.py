@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import get_args
 
 import pytest
+from channel_common import parse_period
 from rebate_svc.bases import BASES, BasisType, Growth, Volume, basis_of, basis_type
 from rebate_svc.calculation import Terms, Tier, calculate
-from rebate_svc.periods import ProgramPeriod
 
 D = Decimal
-Q3 = ProgramPeriod("quarter", 2026, 7)
+Q3 = parse_period("2026-Q3")
 
 
 def test_every_basis_type_has_a_basis() -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .conditions import Condition, ConditionBase, ElapsedCondition, Series, format_decimal
-from .periods import Granularity, period_of, shift_periods
+from channel_common import Granularity, format_decimal, parse_period, period_of
+
+from .conditions import Condition, ConditionBase, ElapsedCondition, RuleGranularity, Series
 
 __all__ = [
     "Evaluation",
@@ -37,14 +38,20 @@ class Evaluation:
 
 
 def needed_periods(
-    condition: Condition, *, period: str, granularity: Granularity, for_periods: int
+    condition: Condition, *, period: str, granularity: RuleGranularity, for_periods: int
 ) -> list[str]:
     """Every period whose value `evaluate_series` may read to evaluate `period`."""
-    window = [shift_periods(period, granularity, -n) for n in range(for_periods)]
+    window = _window(period, granularity, for_periods)
     needed = set(window)
     for p in window:
         needed.update(condition.earlier_periods(p, granularity))
     return sorted(needed)
+
+
+def _window(period: str, granularity: RuleGranularity, for_periods: int) -> list[str]:
+    """`period` and the `for_periods - 1` periods before it, latest first."""
+    current = parse_period(period, Granularity(granularity))
+    return [str(current.shifted(-n)) for n in range(for_periods)]
 
 
 def evaluate_series(
@@ -52,7 +59,7 @@ def evaluate_series(
     series: Series,
     *,
     period: str,
-    granularity: Granularity,
+    granularity: RuleGranularity,
     for_periods: int,
     kpi: str,
 ) -> Evaluation:
@@ -60,11 +67,8 @@ def evaluate_series(
     ending there (a period without data breaks the run)."""
     verdict = condition.check(series, period=period, granularity=granularity)
     firing = verdict.holds is True and all(
-        condition.check(
-            series, period=shift_periods(period, granularity, -n), granularity=granularity
-        ).holds
-        is True
-        for n in range(1, for_periods)
+        condition.check(series, period=p, granularity=granularity).holds is True
+        for p in _window(period, granularity, for_periods)[1:]
     )
     text = describe(condition, kpi=kpi, granularity=granularity, for_periods=for_periods)
     if verdict.value is None:
@@ -82,7 +86,7 @@ def evaluate_absence(
     last_seen: date | None,
     since: date,
     today: date,
-    granularity: Granularity,
+    granularity: RuleGranularity,
     kpi: str,
 ) -> Evaluation:
     """A condition on elapsed days, as of `today`: the full days passed after the last
@@ -93,7 +97,7 @@ def evaluate_absence(
     text = describe(condition, kpi=kpi, granularity=granularity, for_periods=1)
     seen = f"last seen {last_seen.isoformat()}" if last_seen else "never seen"
     return Evaluation(
-        period=period_of(today, granularity),
+        period=str(period_of(today, Granularity(granularity))),
         holds=holds,
         firing=holds,
         value=Decimal(max(silent_days, 0)),
@@ -102,7 +106,7 @@ def evaluate_absence(
 
 
 def describe(
-    condition: ConditionBase, *, kpi: str, granularity: Granularity, for_periods: int
+    condition: ConditionBase, *, kpi: str, granularity: RuleGranularity, for_periods: int
 ) -> str:
     """The condition in words, with the run of periods it needs."""
     text = condition.describe(kpi=kpi, granularity=granularity)

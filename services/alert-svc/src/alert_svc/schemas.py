@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from channel_common import ExactBool, ExactInt, InputModel, IsoDateTime
+from channel_common import ExactBool, ExactDecimal, ExactInt, InputModel, IsoDateTime
 from pydantic import AnyHttpUrl, BaseModel, Field, StringConstraints
 
-from .conditions import Condition, DecimalOut
-from .periods import Granularity
+from .conditions import Condition, RuleGranularity
 
 __all__ = [
     "SEVERITIES",
@@ -63,7 +62,7 @@ class RuleCreate(InputModel):
 
     name: Name
     kpi: KpiKey
-    granularity: Granularity = "month"
+    granularity: RuleGranularity = "month"
     scope: Scope = Scope()
     condition: Condition
     for_periods: ExactInt = Field(default=1, ge=1, le=36)
@@ -77,7 +76,7 @@ class RuleUpdate(InputModel):
 
     name: Name | None = None
     kpi: KpiKey | None = None
-    granularity: Granularity | None = None
+    granularity: RuleGranularity | None = None
     scope: Scope | None = None
     condition: Condition | None = None
     for_periods: ExactInt | None = Field(default=None, ge=1, le=36)
@@ -92,7 +91,7 @@ class RuleRead(BaseModel):
     id: uuid.UUID
     name: str
     kpi: str
-    granularity: Granularity
+    granularity: RuleGranularity
     scope: Scope
     condition: Condition
     for_periods: int
@@ -114,7 +113,7 @@ class AlertRead(BaseModel):
     period: str
     state: AlertState
     severity: Severity
-    value: DecimalOut | None
+    value: ExactDecimal | None
     summary: str
     started_at: datetime
     acknowledged_at: datetime | None

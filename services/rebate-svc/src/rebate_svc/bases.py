@@ -12,13 +12,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, assert_never, get_args
 
+from channel_common import Granularity, Period
+
 from .wording import like, number, percent
 
 if TYPE_CHECKING:
     from .calculation import Calculation
-    from .periods import ProgramPeriod
 
-__all__ = ["BASES", "Basis", "BasisType", "Growth", "Measure", "Volume", "basis_of", "basis_type"]
+__all__ = [
+    "BASES",
+    "Basis",
+    "BasisType",
+    "Growth",
+    "Measure",
+    "Volume",
+    "basis_of",
+    "basis_type",
+    "months_of",
+]
 
 BasisType = Literal["volume", "growth"]
 
@@ -42,7 +53,7 @@ class Basis(ABC):
     needs_sum_kpi: bool
 
     @abstractmethod
-    def baseline(self, period: ProgramPeriod) -> ProgramPeriod | None:
+    def baseline(self, period: Period) -> Period | None:
         """The period whose figures are the prior value (None: no prior value)."""
 
     @abstractmethod
@@ -65,10 +76,10 @@ class Basis(ABC):
         """Why nothing is earned when `measure` found no baseline."""
         return f"{subject}: there is no baseline to measure {kpi} against; nothing is earned."
 
-    def months(self, period: ProgramPeriod) -> set[str]:
+    def months(self, period: Period) -> set[str]:
         """Every month the figures of `period` are read from."""
         baseline = self.baseline(period)
-        return set(period.months) | (set() if baseline is None else set(baseline.months))
+        return months_of(period) | (set() if baseline is None else months_of(baseline))
 
 
 class Volume(Basis):
@@ -78,7 +89,7 @@ class Volume(Basis):
     slices = True
     needs_sum_kpi = True
 
-    def baseline(self, period: ProgramPeriod) -> ProgramPeriod | None:
+    def baseline(self, period: Period) -> Period | None:
         return None
 
     def measure(self, basis_value: Decimal, prior_value: Decimal | None) -> Measure | None:
@@ -102,7 +113,7 @@ class Growth(Basis):
     slices = False
     needs_sum_kpi = False
 
-    def baseline(self, period: ProgramPeriod) -> ProgramPeriod | None:
+    def baseline(self, period: Period) -> Period | None:
         return period.year_ago()
 
     def measure(self, basis_value: Decimal, prior_value: Decimal | None) -> Measure | None:
@@ -157,3 +168,8 @@ def basis_type(name: str) -> BasisType:
 def basis_of(name: str) -> Basis:
     """The basis called `name` (ValueError when there is none)."""
     return BASES[basis_type(name)]
+
+
+def months_of(period: Period) -> set[str]:
+    """The months of a program period (`YYYY-MM`), as the figures are stored by."""
+    return {str(month) for month in period.parts(Granularity.MONTH)}

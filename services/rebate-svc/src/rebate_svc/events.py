@@ -6,7 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, PlainSerializer
+from channel_common import decimal_serializer
+from pydantic import BaseModel
 
 __all__ = [
     "ACCRUAL_UPDATED",
@@ -29,7 +30,7 @@ STATEMENT_PAID = "rebate.statement.paid.v1"
 ACCRUAL_UPDATED = "rebate.accrual.updated.v1"
 TIER_REACHED = "rebate.tier.reached.v1"
 
-Exact = Annotated[Decimal, PlainSerializer(str, return_type=str)]
+Exact = Annotated[Decimal, decimal_serializer("kept", when_used="always")]
 
 
 class StatementEvent(BaseModel):

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from channel_common import InputModel, IsoDate
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from channel_common import InputModel, IsoDate, decimal_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from .bases import BasisType
 
@@ -34,7 +34,9 @@ __all__ = [
     "TierIn",
 ]
 
-Exact = Annotated[Decimal, PlainSerializer(str, return_type=str), Field(allow_inf_nan=False)]
+Exact = Annotated[
+    Decimal, decimal_serializer("kept", when_used="always"), Field(allow_inf_nan=False)
+]
 Period = Literal["month", "quarter", "year"]
 Method = Literal["retroactive", "incremental"]
 Op = Literal["gte", "gt", "lte", "lt"]

@@ -13,9 +13,16 @@ from pydantic import Field
 
 from .absence import AbsenceCondition
 from .anomaly import AnomalyCondition
-from .base import Basis, ConditionBase, ElapsedCondition, Series, Verdict
+from .base import (
+    Basis,
+    ConditionBase,
+    DecimalIn,
+    ElapsedCondition,
+    RuleGranularity,
+    Series,
+    Verdict,
+)
 from .change import ChangeCondition
-from .decimals import DecimalIn, DecimalOut, format_decimal
 from .out_of_territory import OutOfTerritoryCondition, outside_territories
 from .threshold import ThresholdCondition
 
@@ -28,14 +35,13 @@ __all__ = [
     "ConditionBase",
     "ConditionType",
     "DecimalIn",
-    "DecimalOut",
     "ElapsedCondition",
     "OutOfTerritoryCondition",
+    "RuleGranularity",
     "Series",
     "ThresholdCondition",
     "Verdict",
     "condition_class",
-    "format_decimal",
     "outside_territories",
     "type_of",
     "types_on",

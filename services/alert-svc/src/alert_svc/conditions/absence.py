@@ -7,8 +7,7 @@ from typing import Literal
 from channel_common import ExactInt, ValidationFailedError
 from pydantic import Field
 
-from ..periods import Granularity
-from .base import ElapsedCondition
+from .base import ElapsedCondition, RuleGranularity
 
 __all__ = ["AbsenceCondition"]
 
@@ -23,7 +22,7 @@ class AbsenceCondition(ElapsedCondition):
         """At least `days` silent days."""
         return silent_days >= self.days
 
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """`no sales_amount observation for 7 days`."""
         return f"no {kpi} observation for {self.days} days"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar, Literal
 
-from channel_common import ExactInt
+from channel_common import ExactInt, Granularity, format_decimal, parse_period
 from pydantic import Field
 
-from ..periods import Granularity, shift_periods
-from .base import Basis, ConditionBase, Series, Verdict
-from .decimals import DecimalIn, format_decimal
+from .base import Basis, ConditionBase, DecimalIn, RuleGranularity, Series, Verdict
 
 __all__ = ["AnomalyCondition"]
 
@@ -24,20 +22,20 @@ class AnomalyCondition(ConditionBase):
     lookback: ExactInt = Field(ge=2, le=366)
     zscore: DecimalIn = Field(gt=0)
 
-    def earlier_periods(self, period: str, granularity: Granularity) -> set[str]:
+    def earlier_periods(self, period: str, granularity: RuleGranularity) -> set[str]:
         """The `lookback` periods before."""
-        return {shift_periods(period, granularity, -n) for n in range(1, self.lookback + 1)}
+        return set(self._trailing(period, granularity))
 
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def _trailing(self, period: str, granularity: RuleGranularity) -> list[str]:
+        current = parse_period(period, Granularity(granularity))
+        return [str(current.shifted(-n)) for n in range(1, self.lookback + 1)]
+
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """The value's distance from the trailing mean, in standard deviations."""
         value = series.get(period)
         if value is None:
             return Verdict(None, None)
-        history = [
-            series[p]
-            for n in range(1, self.lookback + 1)
-            if (p := shift_periods(period, granularity, -n)) in series
-        ]
+        history = [series[p] for p in self._trailing(period, granularity) if p in series]
         if len(history) < 2:
             return Verdict(None, value)
         mean = sum(history, Decimal(0)) / len(history)
@@ -47,7 +45,7 @@ class AnomalyCondition(ConditionBase):
         deviation = abs(value - mean) / variance.sqrt()
         return Verdict(deviation > self.zscore, value)
 
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """`sales_amount deviates more than 3 standard deviations from the previous 6 months`."""
         return (
             f"{kpi} deviates more than {format_decimal(self.zscore)} standard deviations "

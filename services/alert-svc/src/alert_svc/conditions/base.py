@@ -7,13 +7,31 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from channel_common import InputModel
+from channel_common import InputModel, decimal_serializer
+from pydantic import Field
 
-from ..periods import Granularity
+__all__ = [
+    "Basis",
+    "ConditionBase",
+    "DecimalIn",
+    "ElapsedCondition",
+    "RuleGranularity",
+    "Series",
+    "Verdict",
+    "compare",
+]
 
-__all__ = ["Basis", "ConditionBase", "ElapsedCondition", "Series", "Verdict", "compare"]
+RuleGranularity = Literal["day", "month"]
+"""The periods a rule watches: days (`2026-10-15`) or months (`2026-10`)."""
+
+DecimalIn = Annotated[
+    Decimal,
+    Field(max_digits=18, decimal_places=6, allow_inf_nan=False),
+    decimal_serializer(),
+]
+"""A condition figure: a JSON number or string (never through float), at most 6 decimals."""
 
 Basis = Literal["aggregates", "observations", "elapsed"]
 """What a condition is judged on: the KPI's aggregates per period, the partner's observations
@@ -52,16 +70,16 @@ class ConditionBase(InputModel, ABC):
     noun: ClassVar[str] = "value"
     """What the summary calls the period's value."""
 
-    def earlier_periods(self, period: str, granularity: Granularity) -> set[str]:
+    def earlier_periods(self, period: str, granularity: RuleGranularity) -> set[str]:
         """The periods besides `period` whose values `check` reads."""
         return set()
 
     @abstractmethod
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """Whether the condition holds for `period` alone."""
 
     @abstractmethod
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """The condition in words, for one period."""
 
     def check_rule(self, *, for_periods: int) -> None:
@@ -74,7 +92,7 @@ class ElapsedCondition(ConditionBase):
     basis: ClassVar[Basis] = "elapsed"
     single_period: ClassVar[bool] = True
 
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """Never judged on a series: no data to say."""
         return Verdict(None, series.get(period))
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from channel_common import ValidationFailedError
+from channel_common import Granularity, ValidationFailedError, format_decimal, parse_period
 from pydantic import Field
 
-from ..periods import Granularity, previous_period, year_ago
-from .base import Basis, ConditionBase, Series, Verdict, compare
-from .decimals import DecimalIn, format_decimal
+from .base import Basis, ConditionBase, DecimalIn, RuleGranularity, Series, Verdict, compare
 
 __all__ = ["ChangeCondition"]
 
@@ -24,16 +22,17 @@ class ChangeCondition(ConditionBase):
     op: Literal["lt", "gt"]
     pct: DecimalIn = Field(description="A ratio: -0.3 is a 30 % drop.")
 
-    def _earlier(self, period: str, granularity: Granularity) -> str:
+    def _earlier(self, period: str, granularity: RuleGranularity) -> str:
+        current = parse_period(period, Granularity(granularity))
         if self.compare_to == "previous":
-            return previous_period(period, granularity)
-        return year_ago(period, granularity)
+            return str(current.previous())
+        return str(current.year_ago())
 
-    def earlier_periods(self, period: str, granularity: Granularity) -> set[str]:
+    def earlier_periods(self, period: str, granularity: RuleGranularity) -> set[str]:
         """The period compared with."""
         return {self._earlier(period, granularity)}
 
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """The change from the earlier period against `pct`."""
         value = series.get(period)
         if value is None:
@@ -44,7 +43,7 @@ class ChangeCondition(ConditionBase):
         change = (value - earlier) / earlier
         return Verdict(compare(self.op, change, self.pct), value)
 
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """`sales_amount fell by more than 30% against the previous month`."""
         base = (
             f"the previous {granularity}"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Literal
 
-from ..periods import Granularity
-from .base import Basis, ConditionBase, Series, Verdict
+from .base import Basis, ConditionBase, RuleGranularity, Series, Verdict
 
 __all__ = ["OutOfTerritoryCondition", "outside_territories"]
 
@@ -28,13 +27,13 @@ class OutOfTerritoryCondition(ConditionBase):
 
     type: Literal["out_of_territory"]
 
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """Any sale outside in the period (the series counts them)."""
         value = series.get(period)
         if value is None:
             return Verdict(None, None)
         return Verdict(value > 0, value)
 
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """`sales_amount reported in a region outside the partner's territories`."""
         return f"{kpi} reported in a region outside the partner's territories"

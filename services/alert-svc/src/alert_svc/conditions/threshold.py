@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from ..periods import Granularity
-from .base import Basis, ConditionBase, Series, Verdict, compare
-from .decimals import DecimalIn, format_decimal
+from channel_common import format_decimal
+
+from .base import Basis, ConditionBase, DecimalIn, RuleGranularity, Series, Verdict, compare
 
 __all__ = ["ThresholdCondition"]
 
@@ -22,13 +22,13 @@ class ThresholdCondition(ConditionBase):
     op: Literal["lt", "lte", "gt", "gte"]
     value: DecimalIn
 
-    def check(self, series: Series, *, period: str, granularity: Granularity) -> Verdict:
+    def check(self, series: Series, *, period: str, granularity: RuleGranularity) -> Verdict:
         """The period's value against `value`."""
         value = series.get(period)
         if value is None:
             return Verdict(None, None)
         return Verdict(compare(self.op, value, self.value), value)
 
-    def describe(self, *, kpi: str, granularity: Granularity) -> str:
+    def describe(self, *, kpi: str, granularity: RuleGranularity) -> str:
         """`sales_amount < 1000`."""
         return f"{kpi} {_SYMBOLS[self.op]} {format_decimal(self.value)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from channel_common import (
     ConflictError,
@@ -12,6 +13,8 @@ from channel_common import (
     Principal,
     SQLModelSession,
     bound_partner_filter,
+    decode_keyset,
+    keyset_page,
     utcnow,
 )
 
@@ -21,7 +24,6 @@ from ..models import Alert
 from ..repo import AlertFilters
 from ..schemas import AckRequest, AlertRead
 from .notify import announce, is_silenced
-from .paging import after_keyset, next_cursor
 from .views import alert_read
 
 __all__ = ["acknowledge_alert", "get_alert", "list_alerts"]
@@ -53,12 +55,13 @@ async def list_alerts(
         partner_id=partner_id,
         rule_id=filters.rule_id,
     )
-    rows = await repo.alerts_page(
-        session, filters=scoped, after=after_keyset(params.cursor), limit=params.limit + 1
-    )
-    return Page[AlertRead](
-        items=[alert_read(a) for a in rows[: params.limit]],
-        next_cursor=next_cursor(rows, params.limit, field="started_at"),
+    after = decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID)
+    rows = await repo.alerts_page(session, filters=scoped, after=after, limit=params.fetch_limit)
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [row.started_at.isoformat(), str(row.id)],
+        item=alert_read,
     )
 
 

@@ -14,13 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import assert_never
 
-from channel_common import SQLModelSession
+from channel_common import Granularity, SQLModelSession, parse_period, period_of
 
 from .. import repo
-from ..conditions import Condition, ElapsedCondition, types_on
+from ..conditions import Condition, ElapsedCondition, RuleGranularity, types_on
 from ..evaluation import Evaluation, evaluate_absence, evaluate_series, needed_periods
 from ..models import AlertRule, PartnerReplica
-from ..periods import Granularity, period_bounds, period_of
 from .lifecycle import apply_evaluation, in_scope
 from .views import condition_of, from_micro
 
@@ -37,7 +36,7 @@ _ON_OBSERVATIONS = types_on("observations", "elapsed")
 _ON_ELAPSED = types_on("elapsed")
 
 
-def _granularity(rule: AlertRule) -> Granularity:
+def _granularity(rule: AlertRule) -> RuleGranularity:
     return "day" if rule.granularity == "day" else "month"
 
 
@@ -103,14 +102,16 @@ async def _outside_series(
     session: SQLModelSession, *, rule: AlertRule, partner_id: uuid.UUID, periods: list[str]
 ) -> dict[str, Decimal]:
     """Sales outside the territories per period (0 where all sales were inside)."""
-    first, last = period_bounds(periods[0])[0], period_bounds(periods[-1])[1]
+    granularity = Granularity(_granularity(rule))
+    first = parse_period(periods[0], granularity).start
+    last = parse_period(periods[-1], granularity).end
     days = await repo.observation_days(
         session, partner_id=partner_id, kpi=rule.kpi, first=first, last=last
     )
     series: dict[str, Decimal] = {}
     for day in days:
         if day.observed:
-            key = period_of(day.occurred_on, _granularity(rule))
+            key = str(period_of(day.occurred_on, granularity))
             series[key] = series.get(key, Decimal(0)) + day.outside
     return series
 
@@ -152,7 +153,7 @@ async def _evaluate_on_observations(
     seen: date,
 ) -> Evaluation:
     granularity = _granularity(rule)
-    period = period_of(seen, granularity)
+    period = str(period_of(seen, Granularity(granularity)))
     periods = needed_periods(
         condition, period=period, granularity=granularity, for_periods=rule.for_periods
     )

@@ -8,12 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
-from channel_common import SQLModelSession, utcnow
+from channel_common import Granularity, SQLModelSession, is_period, utcnow
 
 from ..conditions import outside_territories
 from ..consumed import AggregatesUpdated, ObservationsRecorded, PartnerSnapshot
 from ..models import KpiValue, ObservationDay, PartnerReplica
-from ..periods import is_period
 from .evaluating import evaluate_aggregates, evaluate_observations
 from .lifecycle import resolve_partner_alerts
 from .views import to_micro
@@ -56,7 +55,7 @@ async def apply_aggregates(
     for update in event.updates:
         if update.granularity not in _GRANULARITIES:
             continue  # rules watch days and months only
-        if not is_period(update.period, update.granularity):
+        if not is_period(update.period, Granularity(update.granularity)):
             # One malformed entry must not poison the batch (and its redeliveries).
             log.warning("aggregate_skipped", period=update.period, granularity=update.granularity)
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from channel_common import (
@@ -12,16 +13,17 @@ from channel_common import (
     Principal,
     SQLModelSession,
     check_if_match,
+    decode_keyset,
+    keyset_page,
+    refuse_partner_bound,
     utcnow,
 )
 
 from .. import repo
 from ..models import AlertRule
 from ..schemas import RuleCreate, RuleRead, RuleUpdate
-from .access import refuse_partner_bound
 from .evaluating import evaluate_rule
 from .lifecycle import resolve_rule_alerts
-from .paging import after_keyset, next_cursor
 from .views import parse_condition, rule_read
 
 __all__ = ["create_rule", "delete_rule", "get_rule", "list_rules", "update_rule"]
@@ -83,9 +85,14 @@ async def list_rules(
 ) -> Page[RuleRead]:
     """A page of rules, oldest first."""
     refuse_partner_bound(principal, "read alert rules")
-    rows = await repo.rules_page(session, after=after_keyset(params.cursor), limit=params.limit + 1)
-    items = [rule_read(r) for r in rows[: params.limit]]
-    return Page[RuleRead](items=items, next_cursor=next_cursor(rows, params.limit))
+    after = decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID)
+    rows = await repo.rules_page(session, after=after, limit=params.fetch_limit)
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [row.created_at.isoformat(), str(row.id)],
+        item=rule_read,
+    )
 
 
 async def update_rule(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from channel_common import (
     NotFoundError,
@@ -11,14 +12,15 @@ from channel_common import (
     Principal,
     SQLModelSession,
     ValidationFailedError,
+    decode_keyset,
+    keyset_page,
+    refuse_partner_bound,
     utcnow,
 )
 
 from .. import repo
 from ..models import Silence
 from ..schemas import SilenceCreate, SilenceRead
-from .access import refuse_partner_bound
-from .paging import after_keyset, next_cursor
 from .views import silence_read
 
 __all__ = ["create_silence", "delete_silence", "get_silence", "list_silences"]
@@ -54,13 +56,14 @@ async def list_silences(
 ) -> Page[SilenceRead]:
     """A page of silences, newest first (expired ones included, marked inactive)."""
     refuse_partner_bound(principal, "read silences")
-    rows = await repo.silences_page(
-        session, after=after_keyset(params.cursor), limit=params.limit + 1
-    )
+    after = decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID)
+    rows = await repo.silences_page(session, after=after, limit=params.fetch_limit)
     now = utcnow()
-    return Page[SilenceRead](
-        items=[silence_read(s, now=now) for s in rows[: params.limit]],
-        next_cursor=next_cursor(rows, params.limit),
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [row.created_at.isoformat(), str(row.id)],
+        item=lambda silence: silence_read(silence, now=now),
     )
 
 

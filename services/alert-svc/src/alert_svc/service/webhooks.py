@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from datetime import datetime
 
 from channel_common import (
     NotFoundError,
@@ -13,6 +14,10 @@ from channel_common import (
     Principal,
     SQLModelSession,
     ValidationFailedError,
+    decode_keyset,
+    keyset_page,
+    next_cursor,
+    refuse_partner_bound,
     utcnow,
 )
 
@@ -20,8 +25,6 @@ from .. import repo
 from ..models import Webhook
 from ..netguard import UnsafeTargetError, resolve_safe
 from ..schemas import DeliveryAttemptRead, DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
-from .access import refuse_partner_bound
-from .paging import after_keyset, next_cursor
 from .views import webhook_read
 
 __all__ = [
@@ -91,12 +94,13 @@ async def list_webhooks(
 ) -> Page[WebhookRead]:
     """A page of webhooks, oldest first (secrets never shown again)."""
     refuse_partner_bound(principal, "read webhooks")
-    rows = await repo.webhooks_page(
-        session, after=after_keyset(params.cursor), limit=params.limit + 1
-    )
-    return Page[WebhookRead](
-        items=[webhook_read(w) for w in rows[: params.limit]],
-        next_cursor=next_cursor(rows, params.limit),
+    after = decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID)
+    rows = await repo.webhooks_page(session, after=after, limit=params.fetch_limit)
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [row.created_at.isoformat(), str(row.id)],
+        item=webhook_read,
     )
 
 
@@ -130,8 +134,9 @@ async def list_deliveries(
     """A page of a webhook's deliveries, newest first, each with its attempts."""
     refuse_partner_bound(principal, "read webhooks")
     await _webhook(session, webhook_id)
+    after = decode_keyset(params.cursor, datetime.fromisoformat, uuid.UUID)
     rows = await repo.deliveries_page(
-        session, webhook_id=webhook_id, after=after_keyset(params.cursor), limit=params.limit + 1
+        session, webhook_id=webhook_id, after=after, limit=params.fetch_limit
     )
     page = rows[: params.limit]
     attempts = await repo.attempts_of(session, delivery_ids=[d.id for d in page])
@@ -148,4 +153,7 @@ async def list_deliveries(
         )
         for d in page
     ]
-    return Page[DeliveryRead](items=items, next_cursor=next_cursor(rows, params.limit))
+    cursor = next_cursor(
+        rows, limit=params.limit, key=lambda row: [row.created_at.isoformat(), str(row.id)]
+    )
+    return Page[DeliveryRead](items=items, next_cursor=cursor)

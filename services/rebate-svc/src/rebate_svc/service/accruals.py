@@ -9,15 +9,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from channel_common import (
+    Granularity,
     Page,
     PageParams,
+    Period,
     Principal,
     SQLModelSession,
-    ValidationFailedError,
     add_event,
     bound_partner_filter,
-    decode_cursor,
-    encode_cursor,
+    decode_keyset,
+    keyset_page,
+    period_of,
     utcnow,
 )
 
@@ -35,7 +37,6 @@ from ..events import (
 )
 from ..metrics import ACCRUALS_UPDATED, AMOUNT_ACCRUED, TIERS_REACHED
 from ..models import Accrual, Program
-from ..periods import ProgramPeriod, period_containing
 from ..schemas import AccrualRead
 from .figures import Figures, eligible, gather_figures, program_kpis
 from .views import decimal_or_none, terms_of
@@ -45,11 +46,11 @@ __all__ = ["accrue_program", "list_accruals", "refresh_accruals"]
 _CENT = Decimal("0.01")
 
 
-def _open(program: Program, today: date) -> ProgramPeriod | None:
+def _open(program: Program, today: date) -> Period | None:
     """The program period containing today, if the program is valid then."""
     if program.valid_from > today or (program.valid_to is not None and program.valid_to < today):
         return None
-    return period_containing(today, program.period)
+    return period_of(today, Granularity(program.period))
 
 
 async def refresh_accruals(
@@ -212,34 +213,22 @@ async def list_accruals(
         programs = list(await repo.active_programs(session, kpis=None))
     periods = {p.id: period for p in programs if (period := _open(p, today)) is not None}
     by_id = {p.id: p for p in programs}
-    after = None
-    if params.cursor is not None:
-        program_after, partner_after = decode_cursor(params.cursor, arity=2)
-        try:
-            after = (uuid.UUID(str(program_after)), uuid.UUID(str(partner_after)))
-        except ValueError as exc:
-            raise ValidationFailedError(
-                "The cursor is not valid.",
-                errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-            ) from exc
     rows = await repo.list_accruals(
         session,
         open_periods={k: str(v) for k, v in periods.items()},
         partner_id=partner_id,
-        after=after,
-        limit=params.limit + 1,
+        after=decode_keyset(params.cursor, uuid.UUID, uuid.UUID),
+        limit=params.fetch_limit,
     )
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    return Page[AccrualRead](
-        items=[_read(row, by_id[row.program_id], periods[row.program_id], today) for row in rows],
-        next_cursor=encode_cursor([str(rows[-1].program_id), str(rows[-1].partner_id)])
-        if more
-        else None,
+    return keyset_page(
+        rows,
+        limit=params.limit,
+        key=lambda row: [str(row.program_id), str(row.partner_id)],
+        item=lambda row: _read(row, by_id[row.program_id], periods[row.program_id], today),
     )
 
 
-def _read(row: Accrual, program: Program, period: ProgramPeriod, today: date) -> AccrualRead:
+def _read(row: Accrual, program: Program, period: Period, today: date) -> AccrualRead:
     values = row.inputs.get("kpi_values", {})
     figure = Figures(
         basis=Decimal(row.basis_value),

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from channel_common import SQLModelSession
+from channel_common import Period, SQLModelSession
 
 from .. import repo
-from ..bases import basis_of
+from ..bases import basis_of, months_of
 from ..models import Program
-from ..periods import ProgramPeriod
 
 __all__ = ["Figures", "eligible", "gather_figures", "program_kpis"]
 
@@ -72,15 +71,15 @@ async def gather_figures(
     session: SQLModelSession,
     *,
     program: Program,
-    period: ProgramPeriod,
+    period: Period,
     partner_ids: Sequence[uuid.UUID],
     volume_kpis: Iterable[str],
 ) -> dict[uuid.UUID, Figures]:
     """Each partner's figures from the months its basis reads: the basis KPI summed, the
     qualifier KPIs summed when volume KPIs, else their mean."""
-    months = set(period.months)
+    months = months_of(period)
     baseline = basis_of(program.basis_type).baseline(period)
-    prior_months = set() if baseline is None else set(baseline.months)
+    prior_months = set() if baseline is None else months_of(baseline)
     wanted = set(partner_ids)
     rows = await repo.load_aggregates(
         session,

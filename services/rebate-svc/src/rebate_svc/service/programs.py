@@ -9,7 +9,6 @@ from typing import Any
 
 from channel_common import (
     ConflictError,
-    ForbiddenError,
     NotFoundError,
     Page,
     PageParams,
@@ -17,8 +16,9 @@ from channel_common import (
     SQLModelSession,
     ValidationFailedError,
     check_if_match,
-    decode_cursor,
-    encode_cursor,
+    decode_keyset,
+    keyset_page,
+    refuse_partner_bound,
     utcnow,
 )
 
@@ -50,12 +50,6 @@ __all__ = [
 ]
 
 _LOCK_ATTEMPTS = 5  # concurrent new versions a writer may see before giving up
-
-
-def refuse_partner_bound(principal: Principal) -> None:
-    """403: a partner portal reads programs, it does not change them."""
-    if principal.partner_id is not None:
-        raise ForbiddenError("A partner-bound principal cannot change rebate programs.")
 
 
 def _validate(data: ProgramCreate, volume_kpis: tuple[str, ...]) -> None:
@@ -129,7 +123,7 @@ async def create_program(
     event_chunk: int = 500,
 ) -> ProgramRead:
     """Create a program at version 1 (accrued at once from the figures already stored)."""
-    refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change rebate programs", verb="cannot")
     _validate(data, volume_kpis)
     now = utcnow()
     program = Program(
@@ -164,27 +158,9 @@ async def list_programs(
     session: SQLModelSession, *, status: str | None, params: PageParams
 ) -> Page[ProgramRead]:
     """A page of programs (current versions) by id."""
-    after = None
-    if params.cursor is not None:
-        (raw,) = decode_cursor(params.cursor, arity=1)
-        after = _cursor_uuid(raw)
-    rows = await repo.list_programs(session, status=status, after=after, limit=params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    return Page[ProgramRead](
-        items=[program_read(p) for p in rows],
-        next_cursor=encode_cursor([str(rows[-1].id)]) if more else None,
-    )
-
-
-def _cursor_uuid(raw: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError as exc:
-        raise ValidationFailedError(
-            "The cursor is not valid.",
-            errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-        ) from exc
+    (after,) = decode_keyset(params.cursor, uuid.UUID) or (None,)
+    rows = await repo.list_programs(session, status=status, after=after, limit=params.fetch_limit)
+    return keyset_page(rows, limit=params.limit, key=lambda row: [str(row.id)], item=program_read)
 
 
 async def _lock_current(session: SQLModelSession, *, program_id: uuid.UUID) -> Program:
@@ -215,7 +191,7 @@ async def update_program(
 ) -> ProgramRead:
     """Replace a program: version n+1 becomes current, version n stays for its statements;
     its accruals are recomputed under the new terms."""
-    refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change rebate programs", verb="cannot")
     current = await _lock_current(session, program_id=program_id)
     check_if_match(if_match, version=current.version)
     if current.status == "retired" and data.status != "retired":
@@ -244,7 +220,7 @@ async def retire_program(
     session: SQLModelSession, *, program_id: uuid.UUID, actor: Principal, if_match: str | None
 ) -> ProgramRead:
     """Retire a program: a new version with status `retired` (no more accruals)."""
-    refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change rebate programs", verb="cannot")
     current = await _lock_current(session, program_id=program_id)
     check_if_match(if_match, version=current.version)
     if current.status == "retired":

@@ -14,11 +14,15 @@ from typing import Any
 
 import structlog
 from channel_common import (
-    ForbiddenError,
+    Granularity,
     NotFoundError,
+    Period,
     Principal,
     SQLModelSession,
     ValidationFailedError,
+    add_events,
+    parse_period,
+    refuse_partner_bound,
     utcnow,
 )
 
@@ -29,8 +33,6 @@ from ..currencies import from_minor
 from ..events import SOURCE, STATEMENT_CREATED
 from ..metrics import RUN_DURATION, STATEMENTS_CREATED
 from ..models import Program, Run, Statement
-from ..outbox import add_events
-from ..periods import ProgramPeriod, parse_period
 from ..schemas import RunCreate, RunRead
 from .explain import explain
 from .figures import eligible, gather_figures
@@ -42,13 +44,14 @@ __all__ = ["create_run", "get_run"]
 log = structlog.get_logger(__name__)
 
 
-def _period_of(program: Program, value: str) -> ProgramPeriod:
-    period = parse_period(value, program.period)
-    if period is None:
+def _period_of(program: Program, value: str) -> Period:
+    try:
+        period = parse_period(value, Granularity(program.period))
+    except ValueError as exc:
         raise ValidationFailedError(
             f"{value!r} is not a {program.period} period.",
             errors=[{"loc": ["body", "period"], "msg": f"expected a {program.period} period"}],
-        )
+        ) from exc
     if period.end < program.valid_from or (
         program.valid_to is not None and period.start > program.valid_to
     ):
@@ -63,8 +66,7 @@ async def create_run(
     session: SQLModelSession, *, data: RunCreate, actor: Principal, volume_kpis: tuple[str, ...]
 ) -> Run:
     """Compute (or recompute) the program's statements for the period."""
-    if actor.partner_id is not None:
-        raise ForbiddenError("A partner-bound principal cannot start rebate runs.")
+    refuse_partner_bound(actor, "start rebate runs", verb="cannot")
     started = time.perf_counter()
     # Locking the program's row serialises runs of one program (no duplicate originals).
     program = await repo.get_program(session, program_id=data.program_id, for_update=True)

@@ -7,17 +7,16 @@ from collections.abc import Iterable
 
 from channel_common import (
     ConflictError,
-    ForbiddenError,
     NotFoundError,
     Page,
     PageParams,
     Principal,
     SQLModelSession,
-    ValidationFailedError,
     add_event,
     bound_partner_filter,
-    decode_cursor,
-    encode_cursor,
+    decode_keyset,
+    keyset_page,
+    refuse_partner_bound,
     utcnow,
 )
 
@@ -75,22 +74,12 @@ async def list_statements(
         period=filters.period,
         status=filters.status,
     )
-    after = None
-    if params.cursor is not None:
-        (raw,) = decode_cursor(params.cursor, arity=1)
-        try:
-            after = uuid.UUID(str(raw))
-        except ValueError as exc:
-            raise ValidationFailedError(
-                "The cursor is not valid.",
-                errors=[{"loc": ["query", "cursor"], "msg": "not a cursor this API issued"}],
-            ) from exc
-    rows = await repo.list_statements(session, filters=filters, after=after, limit=params.limit + 1)
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
-    return Page[StatementSummary](
-        items=[statement_summary(s) for s in rows],
-        next_cursor=encode_cursor([str(rows[-1].id)]) if more else None,
+    (after,) = decode_keyset(params.cursor, uuid.UUID) or (None,)
+    rows = await repo.list_statements(
+        session, filters=filters, after=after, limit=params.fetch_limit
+    )
+    return keyset_page(
+        rows, limit=params.limit, key=lambda row: [str(row.id)], item=statement_summary
     )
 
 
@@ -102,16 +91,11 @@ def _require_status(statement: Statement, allowed: Iterable[str], action: str) -
         )
 
 
-def _refuse_partner_bound(principal: Principal) -> None:
-    if principal.partner_id is not None:
-        raise ForbiddenError("A partner-bound principal cannot change statements.")
-
-
 async def approve_statement(
     session: SQLModelSession, *, statement_id: uuid.UUID, actor: Principal
 ) -> StatementRead:
     """draft → approved, recording who and when; announces it."""
-    _refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change statements", verb="cannot")
     statement = await _visible(session, statement_id=statement_id, principal=actor, for_update=True)
     _require_status(statement, ("draft",), "approved")
     now = utcnow()
@@ -128,7 +112,7 @@ async def mark_paid(
     session: SQLModelSession, *, statement_id: uuid.UUID, payment_ref: str, actor: Principal
 ) -> StatementRead:
     """approved → paid with the payment reference; announces it."""
-    _refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change statements", verb="cannot")
     statement = await _visible(session, statement_id=statement_id, principal=actor, for_update=True)
     _require_status(statement, ("approved",), "marked paid")
     statement.status, statement.paid_at, statement.payment_ref = "paid", utcnow(), payment_ref
@@ -141,7 +125,7 @@ async def void_statement(
     session: SQLModelSession, *, statement_id: uuid.UUID, actor: Principal
 ) -> StatementRead:
     """draft → void (a later run computes the partner afresh)."""
-    _refuse_partner_bound(actor)
+    refuse_partner_bound(actor, "change statements", verb="cannot")
     statement = await _visible(session, statement_id=statement_id, principal=actor, for_update=True)
     _require_status(statement, ("draft",), "voided")
     statement.status = "void"

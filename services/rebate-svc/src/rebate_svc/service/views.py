@@ -6,6 +6,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from channel_common import format_decimal
+
 from ..bases import basis_type
 from ..calculation import Calculation, Line, Qualifier, QualifierResult, Terms, Tier
 from ..currencies import from_minor, to_minor
@@ -186,7 +188,7 @@ def statement_event_data(row: dict[str, Any]) -> dict[str, Any]:
         "period": row["period"],
         "currency": row["currency"],
         "tier_index": row["tier_index"],
-        "amount": str(from_minor(row["amount_minor"], row["currency"])),
+        "amount": format_decimal(from_minor(row["amount_minor"], row["currency"]), "kept"),
         "kind": row["kind"],
         "status": row["status"],
         "reason": row["reason"],
