@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from channel_common import (
     PageParams,
     ValidationFailedError,
@@ -14,6 +15,7 @@ from channel_common import (
     cursor_str,
     decode_keyset,
     encode_cursor,
+    keyset_after,
     keyset_page,
     next_cursor,
 )
@@ -73,3 +75,26 @@ class TestKeysetPage:
 
     def test_fetch_limit_is_one_more_than_a_page(self) -> None:
         assert PageParams(limit=50).fetch_limit == 51
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_keyset_after_walks_every_row_once_in_order(descending: bool) -> None:
+    table = sa.Table("t", sa.MetaData(), sa.Column("a", sa.Integer), sa.Column("b", sa.Integer))
+    rows = [(a, b) for a in range(4) for b in (3, 1, 2)]
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        table.metadata.create_all(conn)
+        conn.execute(table.insert(), [{"a": a, "b": b} for a, b in rows])
+        order = [table.c.a.desc(), table.c.b.desc()] if descending else [table.c.a, table.c.b]
+        seen: list[tuple[int, int]] = []
+        while True:
+            query = sa.select(table.c.a, table.c.b).order_by(*order).limit(5)
+            if seen:
+                query = query.where(
+                    keyset_after((table.c.a, table.c.b), seen[-1], descending=descending)
+                )
+            page = [(a, b) for a, b in conn.execute(query)]
+            if not page:
+                break
+            seen += page
+    assert seen == sorted(rows, reverse=descending)

@@ -60,6 +60,7 @@ from ._pagination import (
     decode_cursor,
     decode_keyset,
     encode_cursor,
+    keyset_after,
     keyset_page,
     next_cursor,
 )
@@ -155,6 +156,7 @@ __all__ = [
     "install_error_handlers",
     "is_period",
     "issue_token",
+    "keyset_after",
     "keyset_page",
     "mark_outbox_pending",
     "next_cursor",

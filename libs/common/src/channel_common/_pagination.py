@@ -8,8 +8,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
+import sqlalchemy as sa
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy.sql.elements import ColumnElement
 
 from ._errors import ValidationFailedError
 
@@ -22,6 +24,7 @@ __all__ = [
     "decode_cursor",
     "decode_keyset",
     "encode_cursor",
+    "keyset_after",
     "keyset_page",
     "next_cursor",
 ]
@@ -103,6 +106,19 @@ def keyset_page(
         items=[item(row) for row in rows[:limit]],
         next_cursor=next_cursor(rows, limit=limit, key=key),
     )
+
+
+def keyset_after(
+    columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False
+) -> ColumnElement[bool]:
+    """The rows after the keyset `values` in the order of `columns` (all ascending, or all
+    descending): `a > x OR (a = x AND (b > y OR …))`, which every database plans on the index
+    of the leading column."""
+    (column, *more), (value, *rest) = columns, values
+    beyond: ColumnElement[bool] = column < value if descending else column > value
+    if not more:
+        return beyond
+    return sa.or_(beyond, sa.and_(column == value, keyset_after(more, rest, descending=descending)))
 
 
 def _bad_cursor() -> ValidationFailedError:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from channel_common import SQLModelSession
+from channel_common import SQLModelSession, keyset_after
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -68,11 +68,7 @@ def _page(
     query: SelectOfScalar[Any], at: Any, ident: Any, after: Keyset | None, limit: int, desc: bool
 ) -> SelectOfScalar[Any]:
     if after is not None:
-        moment, last = after
-        if desc:
-            query = query.where(sa.or_(at < moment, sa.and_(at == moment, ident < last)))
-        else:
-            query = query.where(sa.or_(at > moment, sa.and_(at == moment, ident > last)))
+        query = query.where(keyset_after((at, ident), after, descending=desc))
     order = (at.desc(), ident.desc()) if desc else (at, ident)
     return query.order_by(*order).limit(limit)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from channel_common import SQLModelSession
+from channel_common import SQLModelSession, keyset_after
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
@@ -312,11 +312,5 @@ async def list_accruals(
     if partner_id is not None:
         query = query.where(Accrual.partner_id == partner_id)
     if after is not None:
-        program, partner = after
-        query = query.where(
-            sa.or_(
-                col(Accrual.program_id) > program,
-                sa.and_(col(Accrual.program_id) == program, col(Accrual.partner_id) > partner),
-            )
-        )
+        query = query.where(keyset_after((col(Accrual.program_id), col(Accrual.partner_id)), after))
     return (await session.exec(query)).all()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from channel_common import SQLModelSession
+from channel_common import SQLModelSession, keyset_after
 from sqlmodel import col, select
 
 from ..models import AGGREGATES, TARGET_REVISION, TARGETS, KpiDefinition, Target
@@ -91,7 +91,7 @@ async def list_targets(
             sa.or_(col(Target.scope_kind) != "partner", col(Target.scope_value) == str(visible_to))
         )
     if after is not None:
-        query = query.where(sa.tuple_(*key) > sa.tuple_(*after))
+        query = query.where(keyset_after(key, after))
     return list((await session.exec(query)).all())
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from channel_common import SQLModelSession
+from channel_common import SQLModelSession, keyset_after
 from sqlmodel import col, select
 
 from ..aggregation import AggregateState
@@ -118,5 +118,5 @@ async def list_observations(
     if last is not None:
         query = query.where(on <= last)
     if after is not None:
-        query = query.where(sa.or_(on > after[0], sa.and_(on == after[0], oid > after[1])))
+        query = query.where(keyset_after((on, oid), after))
     return list((await session.exec(query)).all())
