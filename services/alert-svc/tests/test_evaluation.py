@@ -131,6 +131,22 @@ class TestChange:
         assert periods == ["2026-08", "2026-09", "2026-10"]
 
 
+class TestTheFirstPeriods:
+    """Windows reaching before 1901 (the wire format's first year) hold no data, never fail."""
+
+    def test_a_window_stops_at_the_first_period(self) -> None:
+        spike = AnomalyCondition(type="anomaly", lookback=3, zscore=D("2"))
+        periods = needed_periods(spike, period="1901-02", granularity="month", for_periods=3)
+        assert periods == ["1901-01", "1901-02"]
+        result = run(spike, {"1901-01": "5", "1901-02": "9"}, "1901-02", for_periods=3)
+        assert (result.holds, result.firing) == (None, False)
+
+    def test_a_run_longer_than_the_history_does_not_fire(self) -> None:
+        low = threshold()
+        assert run(low, {"1901-01": "5"}, "1901-01", for_periods=2).firing is False
+        assert run(low, {"1901-01": "5", "1901-02": "5"}, "1901-02", for_periods=2).firing is True
+
+
 class TestAnomaly:
     spike = AnomalyCondition(type="anomaly", lookback=4, zscore=D("2"))
 

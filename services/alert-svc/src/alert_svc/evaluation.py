@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from channel_common import Granularity, format_decimal, parse_period, period_of
+from channel_common import Granularity, format_decimal, is_period, parse_period, period_of
 
 from .conditions import Condition, ConditionBase, ElapsedCondition, RuleGranularity, Series
 
@@ -45,13 +45,15 @@ def needed_periods(
     needed = set(window)
     for p in window:
         needed.update(condition.earlier_periods(p, granularity))
-    return sorted(needed)
+    return sorted(p for p in needed if is_period(p))
 
 
 def _window(period: str, granularity: RuleGranularity, for_periods: int) -> list[str]:
-    """`period` and the `for_periods - 1` periods before it, latest first."""
+    """`period` and the `for_periods - 1` periods before it, latest first; a window reaching
+    before the first period the wire format has (1901) stops there: no data can be earlier."""
     current = parse_period(period, Granularity(granularity))
-    return [str(current.shifted(-n)) for n in range(for_periods)]
+    shifted = (str(current.shifted(-n)) for n in range(for_periods))
+    return [p for p in shifted if is_period(p)]
 
 
 def evaluate_series(
@@ -66,9 +68,14 @@ def evaluate_series(
     """The condition at `period`, firing when it held for `for_periods` consecutive periods
     ending there (a period without data breaks the run)."""
     verdict = condition.check(series, period=period, granularity=granularity)
-    firing = verdict.holds is True and all(
-        condition.check(series, period=p, granularity=granularity).holds is True
-        for p in _window(period, granularity, for_periods)[1:]
+    window = _window(period, granularity, for_periods)
+    firing = (
+        verdict.holds is True
+        and len(window) == for_periods
+        and all(
+            condition.check(series, period=p, granularity=granularity).holds is True
+            for p in window[1:]
+        )
     )
     text = describe(condition, kpi=kpi, granularity=granularity, for_periods=for_periods)
     if verdict.value is None:
