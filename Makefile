@@ -28,12 +28,17 @@ help: ## list the targets
 		|| { echo "uv not found; installing it with pip"; $(PYTHON) -m pip install --quiet uv; } \
 		|| { echo "could not install uv; see https://docs.astral.sh/uv/" >&2; exit 1; }
 
-# Hidden step: the non-Python tools the tests call (promtool from Debian's prometheus package).
+# Hidden step: the non-Python tools the tests call (promtool from Debian's prometheus package,
+# wrk for bench/http_reads.py).
 .tools:
 	@command -v promtool >/dev/null 2>&1 || { echo "promtool not found; installing Debian's prometheus package"; \
 		(apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 \
 		|| { apt-get update >/dev/null && apt-get install -y --no-install-recommends prometheus >/dev/null; }) \
 		|| { echo "could not install promtool (apt-get install prometheus)" >&2; exit 1; }; }
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk not found; installing Debian's wrk package"; \
+		(apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 \
+		|| { apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null; }) \
+		|| { echo "could not install wrk (apt-get install wrk)" >&2; exit 1; }; }
 
 # Hidden step: sync the workspace venv whenever the lock or a pyproject changed.
 .venv: pyproject.toml $(wildcard uv.lock libs/*/pyproject.toml services/*/pyproject.toml) | .uv
@@ -67,6 +72,8 @@ battery: .venv .tools ## the reliability and security battery at CI size
 soak: .venv .tools ## the battery at soak size (longer)
 	BATTERY_SIZE=soak $(RUN) pytest -q -s battery $(PYTEST_ARGS)
 
-bench: .venv ## run the benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server)
+bench: .venv .tools ## run the benchmarks (PostgreSQL: BENCH_DATABASE_URL; request plane on SQLite too)
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/ingest.py
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(RUN) python bench/rebate_run.py
+	$(RUN) python bench/http_reads.py
+	$(RUN) python bench/http_reads.py --server-url $(BENCH_DATABASE_URL)

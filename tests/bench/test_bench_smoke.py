@@ -62,3 +62,19 @@ def test_ingest() -> None:
     )  # fmt: skip
     assert figures["benchmark"] == "ingest" and figures["observations"] == 300
     assert figures["gateway_obs_per_s"] > 0 and figures["raw_copy_obs_per_s"] > 0
+
+
+def test_http_reads() -> None:
+    database = ["--server-url", SERVER_URL] if SERVER_URL else []
+    figures = run_bench("http_reads.py", "--connections", "1", "--duration", "1", *database)
+    assert figures["benchmark"] == "http_reads" and figures["connections"] == [1]
+    assert figures["store"] == ("postgresql" if SERVER_URL else "sqlite")
+    assert "http_reads.py --connections 1 --duration 1" in figures["command"]
+    reads = ("partner_by_id", "partners_page", "kpi_series")
+    expected = [(e, p) for e in reads for p in ("direct", "gateway")] + [("livez", "gateway")]
+    assert [(r["endpoint"], r["path"]) for r in figures["rows"]] == expected
+    for row in figures["rows"]:
+        assert row["req_per_s"] > 0 and row["errors"] == 0, row
+        assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"] and row["over_livez"] > 0, row
+        if row["endpoint"] in reads and row["path"] == "gateway":
+            assert row["gateway_over_direct"] > 0, row

@@ -3,6 +3,7 @@ nothing without valid credentials reaches a service."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -146,8 +147,10 @@ class TestRejectsBadCredentials:
         assert len(upstreams["partner"].seen) == 1
 
     async def test_a_key_revoked_by_another_replica_is_refused(
-        self, settings: Settings, upstreams: Any, admin: dict[str, str], create_key: Any
+        self, make_settings: Any, upstreams: Any, admin: dict[str, str], create_key: Any
     ) -> None:
+        # Replica A trusts a verified key for key_cache_seconds (see test_key_cache.py).
+        settings = make_settings(key_cache_seconds=0.2)
         async with (
             app_client(create_app(settings)) as replica_a,
             app_client(create_app(settings)) as replica_b,
@@ -156,6 +159,7 @@ class TestRejectsBadCredentials:
             assert (await replica_a.get("/api/v1/tiers", headers=key["headers"])).status_code == 200
 
             await replica_b.delete(f"/api/v1/api-keys/{key['id']}", headers=admin)
+            await asyncio.sleep(0.2)
 
             assert (await replica_a.get("/api/v1/tiers", headers=key["headers"])).status_code == 401
 

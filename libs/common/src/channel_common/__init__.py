@@ -21,6 +21,7 @@ from ._db import (
     create_engine,
     create_sessionmaker,
     database_unavailable,
+    read_session,
     utcnow,
 )
 from ._decimals import DecimalPlaces, ExactDecimal, decimal_serializer, format_decimal
@@ -169,6 +170,7 @@ __all__ = [
     "problem_response",
     "problem_responses",
     "prune",
+    "read_session",
     "refuse_partner_bound",
     "release_claim",
     "request_hash",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,17 @@ __all__ = [
     "create_engine",
     "create_sessionmaker",
     "database_unavailable",
+    "read_session",
     "utcnow",
 ]
 
 # SQLSTATE classes of "cannot reach the database now": 08 connection exception, 57P operator
 # intervention (admin shutdown, crash shutdown, cannot connect now during recovery).
 _UNAVAILABLE_SQLSTATES = ("08", "57P")
+# The execution option that marks an engine's transactions as read-only (see read_session).
+_READS_ONLY = "channel_common_reads_only"
+# Each SQLite engine's read-only view, made once (it shares the engine's pool).
+_readers: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -65,7 +71,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so a transaction's reads cannot go stale
     # before its writes (check-then-write rules stay serialised, as row locks do on PostgreSQL).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only session's transactions begin deferred: in WAL they read a snapshot, beside the
+    # writer and each other, and never queue for the lock.
+    if connection.get_execution_options().get(_READS_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -98,6 +109,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[SQLModelSessi
         expire_on_commit=False,
         autoflush=False,
     )
+
+
+def read_session(sessions: async_sessionmaker[SQLModelSession]) -> SQLModelSession:
+    """A session of `sessions` for a unit of work that only reads (a GET). On SQLite its
+    transactions take no write lock; a write in one still works, but may meet "database is
+    locked" when another writer got in first. Elsewhere (PostgreSQL) a plain session."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return sessions()
+    reader = _readers.get(bind)
+    if reader is None:
+        reader = _readers[bind] = bind.execution_options(**{_READS_ONLY: True})
+    return sessions(bind=reader)
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive
 
 from ._auth import JWTVerifier
-from ._db import SQLModelSession
+from ._db import SQLModelSession, read_session
 from ._errors import (
     ConflictError,
     DomainError,
@@ -49,6 +49,8 @@ _MAX_KEY_LENGTH = 200
 
 _SESSION_KEY = "channel_common.session"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Methods that only read: their unit of work takes no write lock on SQLite (see read_session).
+_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def current_session(request: Request) -> SQLModelSession:
@@ -118,7 +120,9 @@ async def _in_session(
     request: Request, handler: Handler, before_commit: BeforeCommit | None = None
 ) -> Response:
     """The unit of work: one session, committed when the endpoint succeeds."""
-    async with request.app.state.sessions() as session:
+    sessions = request.app.state.sessions
+    opened = read_session(sessions) if request.method in _READ_METHODS else sessions()
+    async with opened as session:
         request.scope[_SESSION_KEY] = session
         response = await handler(request)
         if response.status_code < 400:

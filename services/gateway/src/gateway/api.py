@@ -16,8 +16,10 @@ from channel_common import (
     require_scopes,
 )
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.background import BackgroundTask
 
 from . import service
+from .keycache import ApiKeyCache
 from .schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from .tokens import TokenMinter
 
@@ -69,7 +71,14 @@ async def revoke_api_key(
 ) -> Response:
     """Revoke an API key: from now on it is refused with 401."""
     tokens: TokenMinter = request.app.state.token_minter
-    api_key = await service.revoke_api_key(session, key_id=key_id, actor=actor, tokens=tokens)
-    # No body, but the key lives on (revoked): its new tag spares the caller a GET.
+    keys: ApiKeyCache = request.app.state.api_key_cache
+    api_key = await service.revoke_api_key(
+        session, key_id=key_id, actor=actor, tokens=tokens, keys=keys
+    )
+    # No body, but the key lives on (revoked): its new tag spares the caller a GET. Once the
+    # revocation is committed (before the answer leaves), the key is dropped from the cache
+    # again, lest a lookup that raced the commit kept it.
     etag = content_etag(ApiKeyRead.model_validate(api_key))
-    return Response(status_code=204, headers={"ETag": etag})
+    return Response(
+        status_code=204, headers={"ETag": etag}, background=BackgroundTask(keys.revoke, key_id)
+    )

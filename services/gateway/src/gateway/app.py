@@ -15,6 +15,7 @@ from .api import router as api_router
 from .asyncapi import asyncapi_router, load_asyncapi_document
 from .auth import GatewayAuthMiddleware
 from .docs import UpstreamDocuments, docs_router
+from .keycache import ApiKeyCache
 from .proxy import create_upstream_client, proxy_router, upstreams_ready
 from .ratelimit import RateLimiter
 from .settings import Settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     minter = TokenMinter(settings)
     limiter = RateLimiter(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+    keys = ApiKeyCache(ttl=settings.key_cache_seconds)
     app: FastAPI = create_service_app(
         settings,
         title="Channel Suite gateway",
@@ -70,13 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streamed_paths=STREAMED_PATHS,
         openapi_tags=[{"name": "api-keys", "description": "API keys for systems and portals."}],
         # Innermost: after the request id, trace context and body guards, before routing.
-        middleware=[Middleware(GatewayAuthMiddleware, minter=minter, limiter=limiter)],
+        middleware=[Middleware(GatewayAuthMiddleware, minter=minter, limiter=limiter, keys=keys)],
         # The gateway publishes no events: readiness is its database and the services behind it.
         messaging=False,
         # docs_router serves the merged document and Swagger UI; app.openapi() stays its own.
         serve_openapi=False,
     )
     app.state.token_minter = minter
+    app.state.api_key_cache = keys
     app.state.upstream_documents = UpstreamDocuments(settings)
     app.state.asyncapi_document = load_asyncapi_document()
     app.state.readiness_checks["upstreams"] = upstreams_ready

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .keycache import ApiKeyCache
 from .ratelimit import RateLimiter
 from .service import authenticate_api_key
 from .settings import API_KEY_PREFIX
@@ -61,10 +62,13 @@ def ensure_traceparent(scope: Scope) -> str | None:
 class GatewayAuthMiddleware:
     """401 without valid credentials, 429 over the rate limit; public paths pass untouched."""
 
-    def __init__(self, app: ASGIApp, *, minter: TokenMinter, limiter: RateLimiter) -> None:
+    def __init__(
+        self, app: ASGIApp, *, minter: TokenMinter, limiter: RateLimiter, keys: ApiKeyCache
+    ) -> None:
         self.app = app
         self.minter = minter
         self.limiter = limiter
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,8 +111,7 @@ class GatewayAuthMiddleware:
         state: Any = scope["app"].state
         if token.startswith(API_KEY_PREFIX):
             try:
-                async with state.sessions() as session:
-                    api_key = await authenticate_api_key(session, secret=token)
+                api_key = await authenticate_api_key(state.sessions, secret=token, keys=self.keys)
             except SQLAlchemyError:
                 log.exception("api_key_lookup_failed")
                 detail = "Credentials cannot be checked right now."

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
-from channel_common import SQLModelSession
+from channel_common import SQLModelSession, keyset_after
 from sqlmodel import col, select
 
 from .models import ApiKey
@@ -46,11 +45,5 @@ async def list_api_keys(
     """Up to `limit` keys in (created_at, id) order, after the keyset `after`."""
     query = select(ApiKey).order_by(col(ApiKey.created_at), col(ApiKey.id)).limit(limit)
     if after is not None:
-        created_at, key_id = after
-        query = query.where(
-            sa.or_(
-                col(ApiKey.created_at) > created_at,
-                sa.and_(col(ApiKey.created_at) == created_at, col(ApiKey.id) > key_id),
-            )
-        )
+        query = query.where(keyset_after((col(ApiKey.created_at), col(ApiKey.id)), after))
     return list((await session.exec(query)).all())

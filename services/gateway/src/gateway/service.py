@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime
 from typing import NamedTuple
@@ -17,10 +18,13 @@ from channel_common import (
     SQLModelSession,
     decode_keyset,
     keyset_page,
+    read_session,
     utcnow,
 )
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from . import repo
+from .keycache import ApiKeyCache
 from .models import ApiKey
 from .schemas import ApiKeyCreate, ApiKeyRead
 from .settings import API_KEY_PREFIX
@@ -102,9 +106,15 @@ async def list_api_keys(session: SQLModelSession, *, params: PageParams) -> Page
 
 
 async def revoke_api_key(
-    session: SQLModelSession, *, key_id: uuid.UUID, actor: Principal, tokens: TokenMinter
+    session: SQLModelSession,
+    *,
+    key_id: uuid.UUID,
+    actor: Principal,
+    tokens: TokenMinter,
+    keys: ApiKeyCache,
 ) -> ApiKey:
-    """Revoke a key (idempotent): it authenticates nothing from then on."""
+    """Revoke a key (idempotent): it authenticates nothing from then on (on this replica at
+    once, on others when their cached copy expires)."""
     api_key = await get_api_key(session, key_id=key_id)
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
@@ -112,14 +122,27 @@ async def revoke_api_key(
         await session.flush()
         log.info("api_key_revoked", key_id=str(key_id), actor=actor.subject)
     tokens.forget(key_id)
+    keys.revoke(key_id)
     return api_key
 
 
-async def authenticate_api_key(session: SQLModelSession, *, secret: str) -> ApiKey | None:
-    """The active key whose secret is `secret`, or None (unknown, malformed or revoked)."""
+async def authenticate_api_key(
+    sessions: async_sessionmaker[SQLModelSession], *, secret: str, keys: ApiKeyCache
+) -> ApiKey | None:
+    """The active key whose secret is `secret`, or None (unknown, malformed or revoked): from
+    `keys` while it holds the key, else from the database (and then kept in `keys`)."""
     if not secret.startswith(API_KEY_PREFIX) or len(secret) > _MAX_KEY_LENGTH:
         return None
-    return await repo.find_active_api_key(session, key_hash=hash_api_key(secret))
+    key_hash = hash_api_key(secret)
+    cached = keys.get(key_hash)
+    if cached is not None:
+        return cached
+    looked_up_at = time.monotonic()
+    async with read_session(sessions) as session:
+        api_key = await repo.find_active_api_key(session, key_hash=key_hash)
+    if api_key is not None:
+        keys.put(key_hash, api_key, looked_up_at=looked_up_at)
+    return api_key
 
 
 async def ensure_bootstrap_key(session: SQLModelSession, *, secret: str) -> bool:

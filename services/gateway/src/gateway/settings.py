@@ -43,6 +43,9 @@ class Settings(BaseServiceSettings):
     upstream_max_connections: int = Field(default=200, ge=1)
 
     token_ttl_seconds: int = Field(default=60, ge=2)
+    # How long a verified API key is trusted without asking the database: a key revoked on
+    # another replica is refused here within this many seconds (0: ask on every request).
+    key_cache_seconds: float = Field(default=1.0, ge=0)
     rate_limit_per_second: float = Field(default=50.0, gt=0)
     rate_limit_burst: int = Field(default=100, ge=1)
     bootstrap_admin_key: SecretStr | None = None
