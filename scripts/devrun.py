@@ -6,7 +6,15 @@ applies every service's migrations and then runs the four services and the gatew
 Secrets live in ``.run/`` and are reused by later runs, as is all data.
 
 Environment: ``RUN_GATEWAY_PORT`` (default 8000; the services use the next four ports),
-``RUN_NATS_PORT`` (default 4322), ``NATS_URL``, ``DATABASE_URL``.
+``RUN_NATS_PORT`` (default 4322), ``NATS_URL``, ``DATABASE_URL``, ``RUN_WORKERS``.
+
+Each process is uvicorn on uvloop and httptools with a stated number of workers: one per core
+this process may use, at most 2 per service and 4 for the gateway. ``RUN_WORKERS`` changes that:
+a number for every process and/or ``name=number`` items, e.g. ``RUN_WORKERS=1`` (the lightest
+run) or ``RUN_WORKERS=gateway=2,kpi=2``.
+Every worker runs its process's background loops and keeps its own rate limits, key cache and
+metrics: with N gateway workers a principal may get up to N times its rate, and ``/metrics``
+shows the worker that answered (``RUN_WORKERS=1`` for exact figures).
 """
 
 from __future__ import annotations
@@ -42,17 +50,20 @@ from devrun_plan import (
     SERVICES,
     DevRunError,
     Service,
+    available_cores,
     banner,
     ensure_secrets,
     port_needs,
     postgres_database_urls,
     read_port,
+    read_workers,
     service_database_urls,
     service_environments,
     service_ports,
     taken_port_messages,
     uvicorn_command,
     with_local_defaults,
+    workers_line,
 )
 
 # --- side effects -------------------------------------------------------------------------------
@@ -238,7 +249,10 @@ class DevManager(Manager):  # type: ignore[misc]  # honcho ships no type hints
 
 
 def run_processes(
-    ports: Mapping[str, int], envs: Mapping[str, dict[str, str]], admin_key: str
+    ports: Mapping[str, int],
+    workers: Mapping[str, int],
+    envs: Mapping[str, dict[str, str]],
+    admin_key: str,
 ) -> int:
     """Run the five processes under honcho until one stops or Ctrl-C; return the exit code."""
     watcher = threading.Thread(
@@ -251,7 +265,9 @@ def run_processes(
     for service in SERVICES:
         manager.add_process(
             service.label,
-            uvicorn_command(service, ports[service.name]),
+            uvicorn_command(
+                service, ports[service.name], workers=workers[service.name], fast_server=True
+            ),
             env=envs[service.name],
             cwd=str(ROOT),
         )
@@ -267,6 +283,8 @@ def run(env: Mapping[str, str]) -> int:
     nats_port = None if external_nats else read_port(env, "RUN_NATS_PORT", DEFAULT_NATS_PORT)
     database_url = env.get("DATABASE_URL", "").strip() or None
     database_urls = service_database_urls(database_url)  # validates DATABASE_URL early
+    cores = available_cores()
+    workers = read_workers(env, cores)
 
     taken = taken_port_messages(port_needs(gateway_port, nats_port))
     if taken:
@@ -295,7 +313,8 @@ def run(env: Mapping[str, str]) -> int:
 
         envs = service_environments(with_local_defaults(env), ports, database_urls, nats_url, keys)
         migrate(SERVICES, envs)
-        return run_processes(ports, envs, keys.admin_key)
+        print(workers_line(workers, cores), flush=True)
+        return run_processes(ports, workers, envs, keys.admin_key)
     finally:
         if nats_proc is not None:
             stop_process(nats_proc)

@@ -1,5 +1,5 @@
 """What `make run` will start, worked out without side effects: services, ports, secrets,
-database URLs and each process's environment (scripts/devrun.py does the starting)."""
+database URLs, worker counts and each process's environment (scripts/devrun.py starts them)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ DEFAULT_PG_DATABASE = "channel"
 # receiver on this machine (`channelctl demo`, `channelctl webhooks listen`). Deployments and
 # the test suite keep alert-svc's default, which refuses loopback URLs.
 LOCAL_RUN_DEFAULTS = {"ALERT_ALLOW_LOOPBACK_WEBHOOKS": "true"}
+# uvicorn workers per process by default (default_workers): the caps bound memory and, on
+# SQLite, the number of processes queueing for each file's write lock.
+MAX_GATEWAY_WORKERS = 4
+MAX_SERVICE_WORKERS = 2
+MAX_WORKERS = 32  # what RUN_WORKERS accepts
 
 
 class DevRunError(Exception):
@@ -227,8 +232,67 @@ def service_environments(
     return envs
 
 
-def uvicorn_command(service: Service, port: int, python: str = sys.executable) -> str:
-    """Return the shell command honcho runs for ``service``."""
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(cores: int) -> dict[str, int]:
+    """uvicorn workers per process for ``cores`` cores: one per core, at most 2 for a service and
+    4 for the gateway (every request passes it). A read mostly loads one service, and a process
+    uses one core at most: its workers let it use the others."""
+    cores = max(cores, 1)
+    return {
+        s.name: min(cores, MAX_GATEWAY_WORKERS if s is GATEWAY else MAX_SERVICE_WORKERS)
+        for s in SERVICES
+    }
+
+
+def _worker_count(text: str, item: str) -> int:
+    """One count of ``RUN_WORKERS``, checked."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_WORKERS:
+        raise DevRunError(f"RUN_WORKERS item {item!r} needs a whole number from 1 to {MAX_WORKERS}")
+    return count
+
+
+def read_workers(env: Mapping[str, str], cores: int) -> dict[str, int]:
+    """uvicorn workers per process: ``default_workers(cores)`` changed by ``RUN_WORKERS``, a
+    comma-separated list of a number (every process) and ``name=number`` items (``gateway=2``,
+    ``kpi=2`` or ``kpi-svc=2``), e.g. ``RUN_WORKERS=1`` or ``RUN_WORKERS=1,gateway=2``."""
+    workers = default_workers(cores)
+    names = {s.name: s.name for s in SERVICES} | {s.label: s.name for s in SERVICES}
+    for item in (part.strip() for part in env.get("RUN_WORKERS", "").split(",")):
+        if not item:
+            continue
+        name, equals, count = item.rpartition("=")
+        if not equals:
+            workers = dict.fromkeys(workers, _worker_count(count, item))
+        elif name.strip() in names:
+            workers[names[name.strip()]] = _worker_count(count, item)
+        else:
+            known = ", ".join(s.name for s in SERVICES)
+            raise DevRunError(f"RUN_WORKERS names an unknown process {name!r} (known: {known})")
+    return workers
+
+
+def uvicorn_command(
+    service: Service,
+    port: int,
+    python: str = sys.executable,
+    *,
+    workers: int | None = None,
+    fast_server: bool = False,
+) -> str:
+    """Return the shell command honcho runs for ``service``: with ``workers``, that many uvicorn
+    workers (else uvicorn's default, ``$WEB_CONCURRENCY`` or 1); with ``fast_server``, uvloop and
+    httptools (both come with ``uvicorn[standard]``)."""
     argv = [
         python,
         "-m",
@@ -241,7 +305,17 @@ def uvicorn_command(service: Service, port: int, python: str = sys.executable) -
         str(port),
         "--no-access-log",
     ]
+    if fast_server:
+        argv += ["--loop", "uvloop", "--http", "httptools"]
+    if workers is not None:
+        argv += ["--workers", str(workers)]
     return "exec " + shlex.join(argv)
+
+
+def workers_line(workers: Mapping[str, int], cores: int) -> str:
+    """One line saying how many uvicorn workers each process runs, and why."""
+    counts = ", ".join(f"{s.label} {workers[s.name]}" for s in SERVICES)
+    return f"uvicorn workers: {counts} ({cores} cores; RUN_WORKERS changes them)"
 
 
 def banner(gateway_port: int, admin_key: str) -> str:

@@ -177,12 +177,15 @@ class Suite:
             await conn.close()
 
     def _spawn(self, service: Service) -> None:
-        argv = shlex.split(uvicorn_command(service, self.ports[service.name]))[1:]  # no `exec`
-        if self.options.fast_server:
-            argv += ["--loop", "uvloop", "--http", "httptools"]
-        workers = self.options.workers.get(service.name, 1)
-        if workers > 1:
-            argv += ["--workers", str(workers)]
+        # Always an explicit worker count: a WEB_CONCURRENCY in the caller's shell must not
+        # turn a one-process service into several.
+        command = uvicorn_command(
+            service,
+            self.ports[service.name],
+            workers=self.options.workers.get(service.name, 1),
+            fast_server=self.options.fast_server,
+        )
+        argv = shlex.split(command)[1:]  # no `exec`
         with self.log_path(service.name).open("ab") as log:
             # A session of its own: the whole group (uvicorn's workers too) stops by its id.
             self.processes[service.name] = subprocess.Popen(  # noqa: S603 (fixed argv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -224,6 +225,83 @@ def test_uvicorn_command() -> None:
     assert cmd == (
         "exec /venv/bin/python -m uvicorn --factory kpi_svc.app:create_app "
         "--host 127.0.0.1 --port 8002 --no-access-log"
+    )
+
+
+def test_make_run_states_workers_and_uses_uvloop_and_httptools() -> None:
+    cmd = plan.uvicorn_command(
+        plan.GATEWAY, 8000, python="/venv/bin/python", workers=2, fast_server=True
+    )
+
+    assert cmd == (
+        "exec /venv/bin/python -m uvicorn --factory gateway.app:create_app "
+        "--host 127.0.0.1 --port 8000 --no-access-log "
+        "--loop uvloop --http httptools --workers 2"
+    )
+
+
+def test_uvloop_and_httptools_are_installed() -> None:
+    import httptools  # noqa: F401
+    import uvloop  # noqa: F401
+
+
+# --- worker counts ------------------------------------------------------------------------------
+
+
+def _by_role(workers: dict[str, int]) -> tuple[int, set[int]]:
+    """The gateway's count and the set of the services' counts."""
+    return workers["gateway"], {workers[s.name] for s in plan.BACKENDS}
+
+
+@pytest.mark.parametrize(
+    ("cores", "gateway", "service"),
+    [(0, 1, 1), (1, 1, 1), (2, 2, 2), (3, 3, 2), (4, 4, 2), (64, 4, 2)],
+)
+def test_default_workers_follow_the_cores(cores: int, gateway: int, service: int) -> None:
+    workers = plan.default_workers(cores)
+
+    assert set(workers) == {s.name for s in plan.SERVICES}
+    assert _by_role(workers) == (gateway, {service})
+
+
+def test_available_cores_is_what_this_process_may_use() -> None:
+    assert 1 <= plan.available_cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", {"partner": 2, "kpi": 2, "rebate": 2, "alert": 2, "gateway": 4}),
+        ("3", {"partner": 3, "kpi": 3, "rebate": 3, "alert": 3, "gateway": 3}),
+        ("gateway=3,kpi=1", {"partner": 2, "kpi": 1, "rebate": 2, "alert": 2, "gateway": 3}),
+        (" 1 , kpi-svc = 2 ", {"partner": 1, "kpi": 2, "rebate": 1, "alert": 1, "gateway": 1}),
+    ],
+)
+def test_run_workers_overrides_the_defaults(raw: str, expected: dict[str, int]) -> None:
+    assert plan.read_workers({"RUN_WORKERS": raw}, cores=4) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0", "'0' needs a whole number from 1 to 32"),
+        ("33", "'33' needs a whole number"),
+        ("two", "'two' needs a whole number"),
+        ("gateway=", "'gateway=' needs a whole number"),
+        ("nginx=2", "unknown process 'nginx' (known: partner, kpi, rebate, alert, gateway)"),
+    ],
+)
+def test_run_workers_refuses_bad_items(raw: str, message: str) -> None:
+    with pytest.raises(plan.DevRunError, match=re.escape(message)):
+        plan.read_workers({"RUN_WORKERS": raw}, cores=2)
+
+
+def test_workers_line_names_every_process() -> None:
+    line = plan.workers_line(plan.default_workers(8), 8)
+
+    assert line == (
+        "uvicorn workers: partner-svc 2, kpi-svc 2, rebate-svc 2, alert-svc 2, gateway 4 "
+        "(8 cores; RUN_WORKERS changes them)"
     )
 
 

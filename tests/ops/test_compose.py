@@ -130,3 +130,8 @@ class TestComposeWiring:
             source = mount.split(":")[0]
             if source.startswith("./"):
                 assert (ROOT / source).exists(), mount
+
+    def test_every_process_states_its_uvicorn_workers(self, compose: dict[str, Any]) -> None:
+        # One each: Prometheus scrapes a container as one target, and metrics are per worker.
+        for process in PROCESSES:
+            assert compose["services"][process]["environment"]["WEB_CONCURRENCY"] == "1", process

@@ -64,6 +64,8 @@ class TestDockerfile:
         command = next(a for k, a in reversed(steps) if k == "CMD")
         assert f"{PACKAGES[process]}.app:create_app" in command
         assert "--factory" in command and "--timeout-graceful-shutdown" in command
+        assert '"--loop", "uvloop", "--http", "httptools"' in command
+        assert "--workers" not in command  # WEB_CONCURRENCY (compose, k8s) says how many
         copies = " ".join(a for k, a in steps if k == "COPY")
         assert f"services/{process}/alembic.ini" in copies
         assert f"services/{process}/migrations/" in copies

@@ -67,6 +67,12 @@ def pod_specs(resources: list[Resource]) -> dict[str, Resource]:
     }
 
 
+def cpu_cores(quantity: str | int) -> float:
+    """A Kubernetes CPU quantity (`'2'`, `500m`) in cores."""
+    text = str(quantity)
+    return int(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+
 def schema(name: str) -> dict[str, Any]:
     """A committed custom-resource schema (tests/ops/crd_schemas/)."""
     loaded: dict[str, Any] = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
@@ -178,6 +184,18 @@ class TestPolicy:
             )
             assert spec["terminationGracePeriodSeconds"] > pause + drain, name
             assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+    def test_every_service_states_its_workers_within_its_cpu_limit(
+        self, rendered: dict[str, list[Resource]], overlay: str
+    ) -> None:
+        for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+            (container,) = deployment["spec"]["template"]["spec"]["containers"]
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            workers = int(env["WEB_CONCURRENCY"])
+            assert 1 <= workers <= cpu_cores(container["resources"]["limits"]["cpu"]), name
+            args = " ".join(container["args"])
+            assert "--loop uvloop --http httptools" in args, name
+            assert "--workers" not in args, name
 
     def test_each_service_has_its_companions(
         self, rendered: dict[str, list[Resource]], overlay: str

@@ -16,10 +16,11 @@ from .asyncapi import asyncapi_router, load_asyncapi_document
 from .auth import GatewayAuthMiddleware
 from .docs import UpstreamDocuments, docs_router
 from .keycache import ApiKeyCache
-from .proxy import create_upstream_client, proxy_router, upstreams_ready
+from .proxy import ProxyMiddleware, create_upstream_client, upstreams_ready
 from .ratelimit import RateLimiter
 from .settings import Settings
 from .tokens import TokenMinter
+from .upstream import UpstreamPool
 
 __all__ = ["create_app"]
 
@@ -41,9 +42,14 @@ async def _gateway_lifespan(app: FastAPI) -> AsyncIterator[None]:
                     await session.commit()
             except IntegrityError:  # another replica inserted it first
                 await session.rollback()
+    upstream: UpstreamPool = app.state.upstream_pool
+    upstream.open()
     async with create_upstream_client(settings) as client:
         app.state.upstream_client = client
-        yield
+        try:
+            yield
+        finally:
+            await upstream.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     minter = TokenMinter(settings)
     limiter = RateLimiter(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
     keys = ApiKeyCache(ttl=settings.key_cache_seconds)
+    upstream = UpstreamPool(settings)
     app: FastAPI = create_service_app(
         settings,
         title="Channel Suite gateway",
@@ -67,12 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             docs_router,
             asyncapi_router,
             api_router,
-            proxy_router,
         ],
         streamed_paths=STREAMED_PATHS,
         openapi_tags=[{"name": "api-keys", "description": "API keys for systems and portals."}],
-        # Innermost: after the request id, trace context and body guards, before routing.
-        middleware=[Middleware(GatewayAuthMiddleware, minter=minter, limiter=limiter, keys=keys)],
+        # Innermost: after the request id, trace context and body guards, before routing; the
+        # proxied prefixes never reach the router.
+        middleware=[
+            Middleware(GatewayAuthMiddleware, minter=minter, limiter=limiter, keys=keys),
+            Middleware(ProxyMiddleware, settings=settings, upstream=upstream),
+        ],
         # The gateway publishes no events: readiness is its database and the services behind it.
         messaging=False,
         # docs_router serves the merged document and Swagger UI; app.openapi() stays its own.
@@ -80,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.token_minter = minter
     app.state.api_key_cache = keys
+    app.state.upstream_pool = upstream
     app.state.upstream_documents = UpstreamDocuments(settings)
     app.state.asyncapi_document = load_asyncapi_document()
     app.state.readiness_checks["upstreams"] = upstreams_ready
