@@ -1,5 +1,6 @@
-"""On SQLite, reads take no write lock: a GET's unit of work (and any `read_session`) begins
-deferred and reads beside a writer; every other unit of work takes the lock up front."""
+"""On SQLite, reads take no write lock: a GET's unit of work (and any `read_session`), the
+readiness check and an empty outbox poll begin deferred and read beside a writer; every other
+unit of work takes the lock up front."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
-from channel_common import SQLModelSession, create_engine, create_sessionmaker, read_session
+from channel_common import (
+    EventBus,
+    OutboxRelay,
+    SQLModelSession,
+    add_event,
+    create_engine,
+    create_sessionmaker,
+    read_session,
+)
 from channel_common.testing import app_client, bearer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -143,3 +154,46 @@ class TestRoutes:
 
         assert waiting
         assert answer.status_code == 409
+
+
+class _Bus:
+    """A connected broker that acknowledges every publish."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    async def publish(self, subject: str, _payload: bytes, _headers: dict[str, str]) -> Any:
+        self.published.append(subject)
+        return SimpleNamespace(duplicate=False)
+
+
+class TestBackground:
+    async def test_readiness_reads_beside_a_writer(
+        self, settings: WidgetSettings, database_url: str
+    ) -> None:
+        async with app_client(create_widgets_app(settings)) as client:
+            with write_lock_held(database_url):
+                ready = await asyncio.wait_for(client.get("/readyz"), PATIENCE * 4)
+
+        assert ready.json()["checks"]["database"] is True
+
+    async def test_an_empty_outbox_poll_takes_no_write_lock_and_events_still_go_once(
+        self, database_url: str, sessions: async_sessionmaker[SQLModelSession]
+    ) -> None:
+        bus = _Bus()
+        relay = OutboxRelay(
+            sessions=sessions, bus=cast(EventBus, bus), batch_size=10, poll_seconds=1
+        )
+        with write_lock_held(database_url):
+            empty = await asyncio.wait_for(relay.publish_pending(), PATIENCE)
+        async with sessions() as session:
+            add_event(session, event_type="test.widget.v1", source="urn:test", data={"a": 1})
+            await session.commit()
+
+        sent = await relay.publish_pending()
+        again = await relay.publish_pending()
+
+        assert (empty, sent, again) == (0, 1, 0)
+        assert bus.published == ["test.widget.v1"]

@@ -85,6 +85,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if "poolclass" not in kwargs:
+                # As many kept connections as on PostgreSQL: with the default 5, every request
+                # beyond the fifth at once opened a connection (and its thread) and closed it.
+                kwargs.setdefault("pool_size", 10)
+                kwargs.setdefault("max_overflow", 10)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

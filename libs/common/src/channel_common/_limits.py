@@ -11,7 +11,7 @@ from ._errors import problem_response
 
 __all__ = ["RequestGuardMiddleware"]
 
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_TYPES = frozenset({"application/json"})
 
 
@@ -37,11 +37,10 @@ class RequestGuardMiddleware:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        length, content_type, chunked = _body_headers(scope)
         types, limit = self.streamed_paths.get(scope["path"], (_JSON_TYPES, self.max_body_bytes))
-        length = headers.get("content-length")
-        has_body = length not in (None, "0") or "transfer-encoding" in headers
-        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        has_body = length not in (None, "0") or chunked
+        media_type = content_type.split(";")[0].strip().lower()
         if has_body and not _accepts(types, media_type):
             wanted = ", ".join(sorted(types))
             response = problem_response(415, f"Content-Type must be one of: {wanted}.")
@@ -74,6 +73,20 @@ class RequestGuardMiddleware:
     async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(413, f"The request body exceeds {limit} bytes.")
         await response(scope, receive, send)
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, str, bool]:
+    """`Content-Length` (None when absent), `Content-Type` ("" when absent) and whether a
+    `Transfer-Encoding` is given; the last of repeated headers counts."""
+    length, content_type, chunked = None, "", False
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            length = value.decode("latin-1")
+        elif key == b"content-type":
+            content_type = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = True
+    return length, content_type, chunked
 
 
 def _accepts(types: frozenset[str], media_type: str) -> bool:

@@ -9,24 +9,27 @@ import re
 import secrets
 import sys
 from collections.abc import Iterator, MutableMapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
 from asgi_correlation_id.context import correlation_id
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = [
-    "TraceContextMiddleware",
+    "bind_trace",
     "child_traceparent",
     "configure_logging",
     "parse_traceparent",
+    "reset_trace",
     "trace_context",
 ]
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-# (trace id, flags) of the request or event being handled.
-_TRACE: ContextVar[tuple[str, str] | None] = ContextVar("channel_trace", default=None)
+Trace = tuple[str, str]
+# Within a request or event handler that came without a valid trace: logs say trace_id null.
+_UNTRACED: Trace = ("", "")
+# (trace id, flags) of the request or event being handled; None outside any.
+_TRACE: ContextVar[Trace | None] = ContextVar("channel_trace", default=None)
 
 
 def parse_traceparent(value: str | None) -> tuple[str, str] | None:
@@ -37,14 +40,24 @@ def parse_traceparent(value: str | None) -> tuple[str, str] | None:
     return match[2], match[4]
 
 
+def bind_trace(traceparent: str | None) -> Token[Trace | None]:
+    """Enter the trace context of `traceparent` (see `trace_context`); give the token back to
+    `reset_trace`. For hot paths that cannot afford a context manager."""
+    parsed = None if traceparent is None else parse_traceparent(traceparent)
+    return _TRACE.set(parsed or _UNTRACED)
+
+
+def reset_trace(token: Token[Trace | None]) -> None:
+    """Leave the trace context `bind_trace` entered."""
+    _TRACE.reset(token)
+
+
 @contextlib.contextmanager
 def trace_context(traceparent: str | None) -> Iterator[None]:
     """Within it, logs carry the trace id and events written carry the trace on."""
-    parsed = parse_traceparent(traceparent)
-    token = _TRACE.set(parsed)
+    token = bind_trace(traceparent)
     try:
-        with structlog.contextvars.bound_contextvars(trace_id=parsed[0] if parsed else None):
-            yield
+        yield
     finally:
         _TRACE.reset(token)
 
@@ -52,10 +65,20 @@ def trace_context(traceparent: str | None) -> Iterator[None]:
 def child_traceparent() -> str | None:
     """The `traceparent` of an event written now: the current trace with a new span id."""
     current = _TRACE.get()
-    if current is None:
+    if current is None or current is _UNTRACED:
         return None
     trace_id, flags = current
     return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+
+
+def _add_trace_id(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # After merge_contextvars: a trace id bound with structlog (the gateway's new trace) wins.
+    current = _TRACE.get()
+    if current is not None:
+        event.setdefault("trace_id", current[0] or None)
+    return event
 
 
 def _add_request_id(
@@ -81,6 +104,7 @@ def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = Tr
     """Route structlog and the standard library through one JSON (or console) renderer."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_trace_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
@@ -107,20 +131,3 @@ def configure_logging(*, service: str, level: str = "INFO", json_logs: bool = Tr
     root.setLevel(level)
     for noisy in ("uvicorn.access", "nats"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-class TraceContextMiddleware:
-    """Puts the request in the trace context of its `traceparent` header (logs, events)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        traceparent = next(
-            (v.decode("latin-1") for k, v in scope["headers"] if k == b"traceparent"), None
-        )
-        with trace_context(traceparent):
-            await self.app(scope, receive, send)

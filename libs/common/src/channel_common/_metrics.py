@@ -1,13 +1,9 @@
-"""Prometheus metrics every process exposes, and the HTTP middleware that records requests."""
+"""Prometheus metrics every process exposes (`_context` records the HTTP ones)."""
 
 from __future__ import annotations
 
-import time
-
-import structlog
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "DEAD_LETTERS",
@@ -19,13 +15,8 @@ __all__ = [
     "OUTBOX_DUPLICATES",
     "OUTBOX_PUBLISH_FAILURES",
     "REDELIVERIES",
-    "HttpMetricsMiddleware",
     "metrics_router",
 ]
-
-log = structlog.get_logger(__name__)
-# Probes and scrapes would drown the log.
-_QUIET_ROUTES = frozenset({"/livez", "/readyz", "/metrics"})
 
 HTTP_DURATION = Histogram(
     "http_server_request_duration_seconds",
@@ -60,42 +51,6 @@ HOUSEKEEPING_DELETED = Counter(
     "Finished infrastructure rows deleted by housekeeping, by table.",
     ["table"],
 )
-
-
-class HttpMetricsMiddleware:
-    """Times and logs every HTTP request, labelled by route template (never the raw path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            elapsed = time.perf_counter() - started
-            HTTP_DURATION.labels(template, scope["method"], str(status)).observe(elapsed)
-            if template not in _QUIET_ROUTES:
-                log.info(
-                    "http_request",
-                    method=scope["method"],
-                    route=template,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
 
 
 metrics_router = APIRouter()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from ._bus import EventBus
-from ._db import SQLModelSession, utcnow
+from ._db import SQLModelSession, read_session, utcnow
 from ._events import build_headers, encode_data
 from ._metrics import (
     EVENTS_PUBLISHED,
@@ -128,6 +128,7 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._backlog = 0  # unsent events at the last count
         sync_class = sessions.kw.get("sync_session_class")
         if sync_class is not None:
             event.listen(sync_class, "after_commit", self._after_commit)
@@ -148,6 +149,8 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until stopped."""
         while not self._stopping:
+            # Cleared before looking, so that a commit made while a batch is out wakes it again.
+            self._wakeup.clear()
             try:
                 sent = await self.publish_pending()
             except Exception as exc:
@@ -155,16 +158,20 @@ class OutboxRelay:
                 log.warning("outbox_relay_failed", error=str(exc))
                 sent = 0
             if sent < self._batch_size and not self._stopping:
-                self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
                 except TimeoutError:
                     pass
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unsent events; returns how many were sent."""
+        """Publish one batch of unsent events; returns how many were sent.
+
+        When the last count left nothing to send, a read (no write lock on SQLite) looks first:
+        an empty poll locks nothing. The batch itself is claimed under the lock as ever."""
         if not self._bus.connected:
             await self._update_backlog()
+            return 0
+        if self._backlog == 0 and await self._update_backlog() == 0:
             return 0
         async with self._sessions() as session:
             rows = (
@@ -200,8 +207,9 @@ class OutboxRelay:
         await self._update_backlog()
         return len(sent)
 
-    async def _update_backlog(self) -> None:
-        async with self._sessions() as session:
+    async def _update_backlog(self) -> int:
+        """Count the unsent events into the backlog gauge; the count."""
+        async with read_session(self._sessions) as session:
             count = (
                 await session.exec(
                     select(func.count())
@@ -210,3 +218,5 @@ class OutboxRelay:
                 )
             ).one()
         OUTBOX_BACKLOG.set(count)
+        self._backlog = count
+        return count

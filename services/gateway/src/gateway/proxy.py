@@ -66,7 +66,7 @@ _REQUEST_DROPPED = frozenset(
         b"host", b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host",
     }
 )  # fmt: skip
-# The server adds its own date/server, CorrelationIdMiddleware its own X-Request-ID.
+# The server adds its own date/server, RequestContextMiddleware its own X-Request-ID.
 _RESPONSE_DROPPED = frozenset(
     {
         b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-connection", b"te",
