@@ -7,12 +7,22 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from suite import PREFIXES, Suite, SuiteOptions
 
-__all__ = ["DEFAULT_SERVER_URL", "PREFIXES", "Suite", "SuiteOptions", "handle_termination"]
+__all__ = [
+    "DEFAULT_SERVER_URL",
+    "PREFIXES",
+    "Suite",
+    "SuiteOptions",
+    "expect",
+    "handle_termination",
+]
 
 DEFAULT_SERVER_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -30,3 +40,13 @@ def handle_termination() -> None:
         raise TerminatedError
 
     signal.signal(signal.SIGTERM, raise_interrupt)
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    """The JSON answer, or a clear failure."""
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} → "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json()

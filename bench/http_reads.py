@@ -35,7 +35,7 @@ from channel_common import BaseServiceSettings, issue_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Suite, SuiteOptions, handle_termination
+from common import Suite, SuiteOptions, expect, handle_termination
 from wrk_runner import run_wrk
 
 SERVICES = ("partner", "kpi", "gateway")
@@ -60,16 +60,6 @@ def month_starts(count: int, last: date) -> list[date]:
     """The first days of the `count` months ending with `last`'s month, oldest first."""
     index = last.year * 12 + last.month - 1
     return [date((index - k) // 12, (index - k) % 12 + 1, 1) for k in reversed(range(count))]
-
-
-def expect(response: httpx.Response, status: int) -> Any:
-    """The JSON answer, or a clear failure."""
-    if response.status_code != status:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url} → "
-            f"{response.status_code}: {response.text[:500]}"
-        )
-    return response.json()
 
 
 def seed(client: httpx.Client, partners: int, run_id: str) -> tuple[str, list[date]]:

@@ -36,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import DEFAULT_SERVER_URL, Suite, SuiteOptions, handle_termination
+from common import DEFAULT_SERVER_URL, Suite, SuiteOptions, expect, handle_termination
 from ingest_data import (
     ADDED,
     FIRST_DAY,
@@ -66,16 +66,6 @@ async def in_parallel(count: int, workers: int, job: Callable[[int], Awaitable[N
     async with asyncio.TaskGroup() as group:
         for _ in range(min(workers, count)):
             group.create_task(worker())
-
-
-def expect(response: httpx.Response, status: int) -> Any:
-    """The JSON answer, or a clear failure."""
-    if response.status_code != status:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path} → "
-            f"{response.status_code}: {response.text[:500]}"
-        )
-    return response.json()
 
 
 async def add_definitions(client: httpx.AsyncClient) -> None:
