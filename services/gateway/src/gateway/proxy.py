@@ -110,7 +110,8 @@ _TABLE = tuple(
 
 def service_for_path(path: str) -> str | None:
     """The service that serves `path`, or None when no prefix matches."""
-    return next((service for prefix, service in ROUTES if path.startswith(prefix)), None)
+    route = _route_for(path)
+    return None if route is None else route.service
 
 
 def _route_for(path: str) -> ProxyRoute | None:
