@@ -156,6 +156,9 @@ class OutboxRelay:
             except Exception as exc:
                 OUTBOX_PUBLISH_FAILURES.inc()
                 log.warning("outbox_relay_failed", error=str(exc))
+                # Back off a whole poll: commits made while the broker was failing must not
+                # retry at once (on SQLite each try holds the write lock the writers wait for).
+                self._wakeup.clear()
                 sent = 0
             if sent < self._batch_size and not self._stopping:
                 try:
